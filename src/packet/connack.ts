@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * CONNACK (MQTT 3.1 section 3.2, 3.1.1 section 3.2, 5.0 section 3.2). MQTT 3 return codes are carried as the
+ * equivalent MQTT 5 reason codes.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from './errors.js';
+import { decodeProperties, measureProperties, sectionSize, writeProperties } from './properties.js';
+import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
+import { isValidReasonCode, reasonToV3ConnackCode, V3_CONNACK_TO_REASON } from './reason-codes.js';
+import type { ConnackPacket, ProtocolVersion } from './types.js';
+import { Writer } from './writer.js';
+
+/** Encodes a CONNACK. */
+export function encodeConnack(p: ConnackPacket, v: ProtocolVersion, maxPacketSize: number): Uint8Array {
+  let code = p.reasonCode;
+  let propSize = 0;
+  if (v === 5) {
+    if (!isValidReasonCode('connack', code))
+      throw new InvalidArgumentError(`invalid CONNACK reason code ${code}`);
+    propSize = measureProperties(p.properties, 'connack');
+  } else {
+    const v3 = reasonToV3ConnackCode(code);
+    if (v3 === undefined)
+      throw new InvalidArgumentError(`CONNACK reason code ${code} has no MQTT 3 return code`);
+    if (p.properties !== undefined && Object.keys(p.properties).length > 0) {
+      throw new InvalidArgumentError('CONNACK properties need MQTT 5');
+    }
+    code = v3;
+  }
+  if (v === 3 && p.sessionPresent) throw new InvalidArgumentError('MQTT 3.1 has no session present flag');
+  if (p.sessionPresent && code !== 0) {
+    throw new InvalidArgumentError('session present must be 0 on a refused connection'); // [MQTT-3.2.2-4]
+  }
+  const w = new Writer(0x20, 2 + (v === 5 ? sectionSize(propSize) : 0), maxPacketSize, 'CONNACK');
+  w.u8(p.sessionPresent ? 1 : 0);
+  w.u8(code);
+  if (v === 5) writeProperties(w, p.properties, propSize);
+  return w.buf;
+}
+
+/** Decodes a CONNACK body. */
+export function decodeConnack(r: Reader, v: ProtocolVersion): ConnackPacket {
+  const flagsAt = r.pos;
+  const flags = r.u8('connect acknowledge flags');
+  // MQTT 3.1 leaves this byte unused; 3.1.1 and 5 reserve bits 7-1. [MQTT-3.2.2-1]
+  if (v !== 3 && flags & 0xfe)
+    r.fail(MALFORMED, 'reserved bits of the connect acknowledge flags are set', flagsAt);
+  const sessionPresent = v !== 3 && (flags & 1) === 1;
+  const codeAt = r.pos;
+  let reasonCode = r.u8('reason code');
+  if (v === 5) {
+    if (!isValidReasonCode('connack', reasonCode))
+      r.fail(MALFORMED, `invalid CONNACK reason code ${reasonCode}`, codeAt);
+  } else {
+    const mapped = V3_CONNACK_TO_REASON[reasonCode];
+    if (mapped === undefined) r.fail(MALFORMED, `invalid CONNACK return code ${reasonCode}`, codeAt);
+    reasonCode = mapped;
+  }
+  if (sessionPresent && reasonCode !== 0) {
+    r.fail(PROTOCOL_ERROR, 'session present set on a refused connection', flagsAt); // [MQTT-3.2.2-4] [MQTT-3.2.2-6]
+  }
+  const packet: ConnackPacket = { type: 'connack', sessionPresent, reasonCode };
+  if (v === 5) {
+    const properties = decodeProperties(r, 'connack');
+    if (properties !== undefined) packet.properties = properties;
+  }
+  r.expectEnd('CONNACK');
+  return packet;
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * Decoding of one packet body once its fixed header is known: the fixed-header flag rules, then the decoder of
+ * the packet type.
+ *
+ * @module
+ */
+import { decodePubAck } from './ack.js';
+import { decodeConnack } from './connack.js';
+import { decodeConnect } from './connect.js';
+import { decodeReasonOnly } from './disconnect.js';
+import { decodePublish } from './publish.js';
+import { MALFORMED, type Reader } from './reader.js';
+import { decodeSubAck } from './suback.js';
+import { decodeSubscribe } from './subscribe.js';
+import { PACKET_TYPE_NAMES, type Packet, type ProtocolVersion } from './types.js';
+import { decodeUnsubscribe } from './unsubscribe.js';
+
+// Required low nibble of the first byte per packet type; -1 for PUBLISH, whose flags carry DUP, QoS and RETAIN.
+// [MQTT-2.2.2-1] [MQTT-2.2.2-2]
+const REQUIRED_FLAGS = [0, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
+
+/**
+ * Fails on a first byte that no packet of `version` can start with. Called as soon as the byte arrives, so that
+ * garbage is rejected before its length is even read.
+ */
+export function checkFirstByte(r: Reader, first: number, version: ProtocolVersion): void {
+  const type = first >> 4;
+  if (type === 0) r.fail(MALFORMED, 'packet type 0 is reserved', r.origin);
+  if (type === 15 && version !== 5)
+    r.fail(MALFORMED, 'packet type 15 (AUTH) does not exist before MQTT 5', r.origin);
+  const required = REQUIRED_FLAGS[type] as number;
+  const flags = first & 0x0f;
+  if (required >= 0 && flags !== required) {
+    const name = (PACKET_TYPE_NAMES[type] as string).toUpperCase();
+    r.fail(MALFORMED, `reserved flags of ${name} are ${bits(flags)}, must be ${bits(required)}`, r.origin);
+  }
+}
+
+function bits(n: number): string {
+  return `0b${n.toString(2).padStart(4, '0')}`;
+}
+
+/** Decodes the body the reader points at, for a packet whose first byte (already checked) is `first`. */
+export function decodeBody(r: Reader, first: number, version: ProtocolVersion): Packet {
+  switch (first >> 4) {
+    case 3:
+      return decodePublish(r, first & 0x0f, version);
+    case 4:
+      return decodePubAck(r, 'puback', version);
+    case 5:
+      return decodePubAck(r, 'pubrec', version);
+    case 6:
+      return decodePubAck(r, 'pubrel', version);
+    case 7:
+      return decodePubAck(r, 'pubcomp', version);
+    case 1:
+      return decodeConnect(r);
+    case 2:
+      return decodeConnack(r, version);
+    case 8:
+      return decodeSubscribe(r, version);
+    case 9:
+      return decodeSubAck(r, 'suback', version);
+    case 10:
+      return decodeUnsubscribe(r, version);
+    case 11:
+      return decodeSubAck(r, 'unsuback', version);
+    case 12:
+      r.expectEnd('PINGREQ');
+      return { type: 'pingreq' };
+    case 13:
+      r.expectEnd('PINGRESP');
+      return { type: 'pingresp' };
+    case 14:
+      return decodeReasonOnly(r, 'disconnect', version);
+    default:
+      return decodeReasonOnly(r, 'auth', version);
+  }
+}

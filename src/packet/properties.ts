@@ -1,0 +1,345 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * The 27 MQTT 5 properties (specification section 2.2.2.2), table-driven: identifier, name, data type and the
+ * packets each may appear in. Encoding writes properties in the order of the object's keys, so decoding a packet
+ * and encoding it again gives back the same bytes.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from './errors.js';
+import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
+import type { AllProperties, PacketTypeName } from './types.js';
+import { checkInt, MAX_VARINT, measureBinary, measureString, varintSize, type Writer } from './writer.js';
+
+/** Where a property may appear: a packet type, or the will message inside CONNECT. */
+export type PropertyContext = PacketTypeName | 'will';
+
+/** Data types of section 1.5; `flag` is a byte restricted to 0 or 1 and shown as a boolean. */
+export type PropertyType = 'byte' | 'flag' | 'u16' | 'u32' | 'varint' | 'string' | 'binary' | 'pair';
+
+/** One row of the property table. */
+export interface PropertySpec {
+  readonly id: number;
+  readonly name: keyof AllProperties;
+  readonly type: PropertyType;
+  readonly contexts: readonly PropertyContext[];
+}
+
+const ACKS: PropertyContext[] = ['puback', 'pubrec', 'pubrel', 'pubcomp', 'suback', 'unsuback'];
+const ALL: PropertyContext[] = [
+  'connect',
+  'connack',
+  'publish',
+  'will',
+  ...ACKS,
+  'subscribe',
+  'unsubscribe',
+  'disconnect',
+  'auth',
+];
+
+/** The property table, in identifier order. */
+export const PROPERTIES: readonly PropertySpec[] = [
+  { id: 0x01, name: 'payloadFormatIndicator', type: 'byte', contexts: ['publish', 'will'] },
+  { id: 0x02, name: 'messageExpiryInterval', type: 'u32', contexts: ['publish', 'will'] },
+  { id: 0x03, name: 'contentType', type: 'string', contexts: ['publish', 'will'] },
+  { id: 0x08, name: 'responseTopic', type: 'string', contexts: ['publish', 'will'] },
+  { id: 0x09, name: 'correlationData', type: 'binary', contexts: ['publish', 'will'] },
+  { id: 0x0b, name: 'subscriptionIdentifiers', type: 'varint', contexts: ['publish'] },
+  { id: 0x0b, name: 'subscriptionIdentifier', type: 'varint', contexts: ['subscribe'] },
+  { id: 0x11, name: 'sessionExpiryInterval', type: 'u32', contexts: ['connect', 'connack', 'disconnect'] },
+  { id: 0x12, name: 'assignedClientIdentifier', type: 'string', contexts: ['connack'] },
+  { id: 0x13, name: 'serverKeepAlive', type: 'u16', contexts: ['connack'] },
+  { id: 0x15, name: 'authenticationMethod', type: 'string', contexts: ['connect', 'connack', 'auth'] },
+  { id: 0x16, name: 'authenticationData', type: 'binary', contexts: ['connect', 'connack', 'auth'] },
+  { id: 0x17, name: 'requestProblemInformation', type: 'flag', contexts: ['connect'] },
+  { id: 0x18, name: 'willDelayInterval', type: 'u32', contexts: ['will'] },
+  { id: 0x19, name: 'requestResponseInformation', type: 'flag', contexts: ['connect'] },
+  { id: 0x1a, name: 'responseInformation', type: 'string', contexts: ['connack'] },
+  { id: 0x1c, name: 'serverReference', type: 'string', contexts: ['connack', 'disconnect'] },
+  { id: 0x1f, name: 'reasonString', type: 'string', contexts: ['connack', ...ACKS, 'disconnect', 'auth'] },
+  { id: 0x21, name: 'receiveMaximum', type: 'u16', contexts: ['connect', 'connack'] },
+  { id: 0x22, name: 'topicAliasMaximum', type: 'u16', contexts: ['connect', 'connack'] },
+  { id: 0x23, name: 'topicAlias', type: 'u16', contexts: ['publish'] },
+  { id: 0x24, name: 'maximumQoS', type: 'byte', contexts: ['connack'] },
+  { id: 0x25, name: 'retainAvailable', type: 'flag', contexts: ['connack'] },
+  { id: 0x26, name: 'userProperties', type: 'pair', contexts: ALL },
+  { id: 0x27, name: 'maximumPacketSize', type: 'u32', contexts: ['connect', 'connack'] },
+  { id: 0x28, name: 'wildcardSubscriptionAvailable', type: 'flag', contexts: ['connack'] },
+  { id: 0x29, name: 'subscriptionIdentifierAvailable', type: 'flag', contexts: ['connack'] },
+  { id: 0x2a, name: 'sharedSubscriptionAvailable', type: 'flag', contexts: ['connack'] },
+];
+
+const CONTEXT_BITS: Record<PropertyContext, number> = {
+  connect: 1 << 1,
+  connack: 1 << 2,
+  publish: 1 << 3,
+  puback: 1 << 4,
+  pubrec: 1 << 5,
+  pubrel: 1 << 6,
+  pubcomp: 1 << 7,
+  subscribe: 1 << 8,
+  suback: 1 << 9,
+  unsuback: 1 << 11,
+  unsubscribe: 1 << 10,
+  pingreq: 1 << 12,
+  pingresp: 1 << 13,
+  disconnect: 1 << 14,
+  auth: 1 << 15,
+  will: 1 << 16,
+};
+
+interface Row extends PropertySpec {
+  readonly mask: number;
+}
+
+const BY_NAME = new Map<string, Row>();
+// By identifier, then the context bit: only 0x0B maps to two names, so the list holds at most two rows.
+const BY_ID: (Row[] | undefined)[] = [];
+for (const p of PROPERTIES) {
+  const row: Row = { ...p, mask: p.contexts.reduce((m, c) => m | CONTEXT_BITS[c], 0) };
+  BY_NAME.set(p.name, row);
+  const list = BY_ID[p.id] ?? [];
+  list.push(row);
+  BY_ID[p.id] = list;
+}
+
+function rowFor(id: number, mask: number): Row | undefined {
+  const rows = BY_ID[id];
+  if (rows === undefined) return undefined;
+  for (const r of rows) if (r.mask & mask) return r;
+  return rows[0];
+}
+
+/** The table row of a property by identifier (for 0x0B, the PUBLISH form). */
+export function propertyById(id: number): PropertySpec | undefined {
+  return BY_ID[id]?.[0];
+}
+
+/** Whether property `name` may appear in `context`. */
+export function isPropertyAllowed(name: string, context: PropertyContext): boolean {
+  const row = BY_NAME.get(name);
+  return row !== undefined && (row.mask & CONTEXT_BITS[context]) !== 0;
+}
+
+const FLAG_PROTOCOL_ERRORS = new Set(['payloadFormatIndicator', 'maximumQoS']);
+
+/**
+ * Reads a property section (length, then properties) in `context`. Returns undefined when it is empty, so that
+ * packets without properties carry no `properties` object.
+ */
+export function decodeProperties(r: Reader, context: PropertyContext): AllProperties | undefined {
+  const len = r.varint('property length');
+  if (len === 0) return undefined;
+  if (len > r.remaining()) {
+    r.fail(MALFORMED, `property length ${len} exceeds the ${r.remaining()} bytes left in the packet`);
+  }
+  const outerEnd = r.end;
+  r.end = r.pos + len;
+  const mask = CONTEXT_BITS[context];
+  const props: Record<string, unknown> = {};
+  while (r.pos < r.end) {
+    const at = r.pos;
+    const id = r.varint('property identifier');
+    const row = rowFor(id, mask);
+    if (row === undefined) r.fail(MALFORMED, `unknown property identifier 0x${hex(id)}`, at);
+    if ((row.mask & mask) === 0)
+      r.fail(MALFORMED, `property ${row.name} (0x${hex(id)}) is not allowed in ${context}`, at);
+    const value = readValue(r, row);
+    const name = row.name;
+    if (name === 'userProperties' || name === 'subscriptionIdentifiers') {
+      const list = (props[name] as unknown[] | undefined) ?? [];
+      list.push(value);
+      props[name] = list;
+    } else {
+      if (props[name] !== undefined) r.fail(PROTOCOL_ERROR, `property ${name} appears more than once`, at);
+      props[name] = value;
+    }
+    checkValue(r, row, value, at);
+  }
+  r.end = outerEnd;
+  if (props['authenticationData'] !== undefined && props['authenticationMethod'] === undefined) {
+    r.fail(PROTOCOL_ERROR, 'authenticationData without authenticationMethod');
+  }
+  return props as AllProperties;
+}
+
+function readValue(r: Reader, row: Row): unknown {
+  switch (row.type) {
+    case 'byte':
+      return r.u8(row.name);
+    case 'flag': {
+      const v = r.u8(row.name);
+      if (v > 1) r.fail(PROTOCOL_ERROR, `${row.name} must be 0 or 1, got ${v}`, r.pos - 1);
+      return v === 1;
+    }
+    case 'u16':
+      return r.u16(row.name);
+    case 'u32':
+      return r.u32(row.name);
+    case 'varint':
+      return r.varint(row.name);
+    case 'string':
+      return r.utf8(row.name);
+    case 'binary':
+      return r.binary(row.name);
+    case 'pair':
+      return [r.utf8('user property name'), r.utf8('user property value')];
+  }
+}
+
+// Value rules beyond the data type, each a Protocol Error per its property's section unless noted.
+function checkValue(r: Reader, row: Row, value: unknown, at: number): void {
+  const name = row.name;
+  if (FLAG_PROTOCOL_ERRORS.has(name) && (value as number) > 1) {
+    r.fail(PROTOCOL_ERROR, `${name} must be 0 or 1, got ${String(value)}`, at);
+  } else if ((name === 'receiveMaximum' || name === 'maximumPacketSize') && value === 0) {
+    r.fail(PROTOCOL_ERROR, `${name} must not be 0`, at);
+  } else if ((name === 'subscriptionIdentifier' || name === 'subscriptionIdentifiers') && value === 0) {
+    r.fail(PROTOCOL_ERROR, 'subscription identifier must not be 0', at);
+  } else if (name === 'topicAlias' && value === 0) {
+    r.fail(0x94, 'topic alias must not be 0', at); // [MQTT-3.3.2-8]: answered with Topic Alias invalid
+  } else if (name === 'responseTopic' && hasWildcard(value as string)) {
+    r.fail(PROTOCOL_ERROR, 'responseTopic must not contain wildcards', at); // [MQTT-3.3.2-14]
+  }
+}
+
+function hasWildcard(s: string): boolean {
+  return s.includes('+') || s.includes('#');
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}
+
+/**
+ * Size of the property section's content (not counting its length prefix). Throws InvalidArgumentError for an
+ * unknown property, a property not allowed in `context`, or a value out of its type's range.
+ */
+export function measureProperties(props: object | undefined, context: PropertyContext): number {
+  if (props === undefined) return 0;
+  const mask = CONTEXT_BITS[context];
+  let size = 0;
+  for (const name in props) {
+    const value = (props as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const row = BY_NAME.get(name);
+    if (row === undefined) throw new InvalidArgumentError(`unknown MQTT 5 property ${name}`);
+    if ((row.mask & mask) === 0)
+      throw new InvalidArgumentError(`property ${name} is not allowed in ${context}`);
+    size += measureValue(row, value);
+  }
+  return size;
+}
+
+function measureValue(row: Row, value: unknown): number {
+  const name = row.name;
+  switch (row.type) {
+    case 'byte':
+      checkInt(
+        value as number,
+        0,
+        name === 'maximumQoS' || name === 'payloadFormatIndicator' ? 1 : 255,
+        name,
+      );
+      return 2;
+    case 'flag':
+      if (typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be a boolean`);
+      return 2;
+    case 'u16':
+      checkInt(value as number, name === 'receiveMaximum' || name === 'topicAlias' ? 1 : 0, 65_535, name);
+      return 3;
+    case 'u32':
+      checkInt(value as number, name === 'maximumPacketSize' ? 1 : 0, 0xffff_ffff, name);
+      return 5;
+    case 'varint':
+      if (name === 'subscriptionIdentifiers') {
+        if (!Array.isArray(value)) throw new InvalidArgumentError(`${name} must be an array of numbers`);
+        let s = 0;
+        for (const v of value as number[]) {
+          checkInt(v, 1, MAX_VARINT, 'subscription identifier');
+          s += 1 + varintSize(v);
+        }
+        return s;
+      }
+      checkInt(value as number, 1, MAX_VARINT, name);
+      return 1 + varintSize(value as number);
+    case 'string':
+      if (name === 'responseTopic' && hasWildcard(value as string)) {
+        throw new InvalidArgumentError(`responseTopic must not contain wildcards: ${String(value)}`);
+      }
+      return 1 + measureString(value as string, name);
+    case 'binary':
+      return 1 + measureBinary(value as Uint8Array, name);
+    case 'pair': {
+      if (!Array.isArray(value))
+        throw new InvalidArgumentError('userProperties must be an array of [name, value]');
+      let s = 0;
+      for (const pair of value as unknown[]) {
+        if (!Array.isArray(pair) || pair.length !== 2) {
+          throw new InvalidArgumentError('each user property must be a [name, value] pair');
+        }
+        s +=
+          1 +
+          measureString(pair[0] as string, 'user property name') +
+          measureString(pair[1] as string, 'user property value');
+      }
+      return s;
+    }
+  }
+}
+
+/** Writes the property section (length prefix included) measured beforehand as `size` bytes of content. */
+export function writeProperties(w: Writer, props: object | undefined, size: number): void {
+  w.varint(size);
+  if (props === undefined || size === 0) return;
+  for (const name in props) {
+    const value = (props as Record<string, unknown>)[name];
+    if (value === undefined) continue;
+    const row = BY_NAME.get(name) as Row;
+    switch (row.type) {
+      case 'byte':
+        w.u8(row.id);
+        w.u8(value as number);
+        break;
+      case 'flag':
+        w.u8(row.id);
+        w.u8(value ? 1 : 0);
+        break;
+      case 'u16':
+        w.u8(row.id);
+        w.u16(value as number);
+        break;
+      case 'u32':
+        w.u8(row.id);
+        w.u32(value as number);
+        break;
+      case 'varint':
+        for (const v of Array.isArray(value) ? (value as number[]) : [value as number]) {
+          w.u8(row.id);
+          w.varint(v);
+        }
+        break;
+      case 'string':
+        w.u8(row.id);
+        w.string(value as string);
+        break;
+      case 'binary':
+        w.u8(row.id);
+        w.binary(value as Uint8Array);
+        break;
+      case 'pair':
+        for (const [k, v] of value as [string, string][]) {
+          w.u8(row.id);
+          w.string(k);
+          w.string(v);
+        }
+        break;
+    }
+  }
+}
+
+/** Size of a whole property section: length prefix plus content. */
+export function sectionSize(contentSize: number): number {
+  return varintSize(contentSize) + contentSize;
+}
