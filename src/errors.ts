@@ -5,4 +5,10 @@
  *
  * @module
  */
-export { InvalidArgumentError, isMqttError, MqttError, PacketTooLargeError, ProtocolError } from './packet/errors.js';
+export {
+  InvalidArgumentError,
+  isMqttError,
+  MqttError,
+  PacketTooLargeError,
+  ProtocolError,
+} from './packet/errors.js';

@@ -36,11 +36,11 @@ export function encodePubAck(p: PubAckPacket, v: ProtocolVersion, maxPacketSize:
     if (code !== 0) throw new InvalidArgumentError(`${name} reason codes need MQTT 5`);
     if (!isEmpty(p.properties)) throw new InvalidArgumentError(`${name} properties need MQTT 5`);
   }
-  const w = new Writer(FIRST_BYTE[p.type], size, maxPacketSize, name);
+  const w = new Writer(size);
   w.u16(p.packetId);
   if (size > 2) w.u8(code);
   if (propSize > 0) writeProperties(w, p.properties, propSize);
-  return w.buf;
+  return w.finish(FIRST_BYTE[p.type], maxPacketSize, name);
 }
 
 /** Decodes the body of a PUBACK, PUBREC, PUBREL or PUBCOMP. */

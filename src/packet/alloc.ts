@@ -15,17 +15,37 @@ const MAX_POOLED = 2 * 1024;
 let slab = new Uint8Array(SLAB_SIZE);
 let used = 0;
 
-/** A zero-filled or recycled-but-unused region of `size` bytes that the caller fills completely. */
+/** A region of `size` bytes that the caller fills completely. */
 export function allocate(size: number): Uint8Array {
+  const buf = reserve(size);
+  if (buf !== slab) return buf;
+  const start = used;
+  commit(buf, start + size);
+  return buf.subarray(start, start + size);
+}
+
+/**
+ * A buffer with at least `size` free bytes from index {@link reservedOffset}: the current slab, or a new array when
+ * `size` is large. Nothing is taken until {@link commit}, so a writer that fails half-way gives everything back.
+ */
+export function reserve(size: number): Uint8Array {
   if (size > MAX_POOLED) return new Uint8Array(size);
   if (used + size > SLAB_SIZE) {
     slab = new Uint8Array(SLAB_SIZE);
     used = 0;
   }
-  const view = slab.subarray(used, used + size);
+  return slab;
+}
+
+/** Where the free region of a buffer returned by {@link reserve} starts. */
+export function reservedOffset(buf: Uint8Array): number {
+  return buf === slab ? used : 0;
+}
+
+/** Takes `buf[reservedOffset, end)` for good. */
+export function commit(buf: Uint8Array, end: number): void {
   // Keep views 8-byte aligned so that a later DataView or typed-array cast over them stays cheap.
-  used = (used + size + 7) & ~7;
-  return view;
+  if (buf === slab) used = (end + 7) & ~7;
 }
 
 /** A copy of `src[start, end)` in freshly allocated memory. */

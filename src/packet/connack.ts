@@ -33,11 +33,11 @@ export function encodeConnack(p: ConnackPacket, v: ProtocolVersion, maxPacketSiz
   if (p.sessionPresent && code !== 0) {
     throw new InvalidArgumentError('session present must be 0 on a refused connection'); // [MQTT-3.2.2-4]
   }
-  const w = new Writer(0x20, 2 + (v === 5 ? sectionSize(propSize) : 0), maxPacketSize, 'CONNACK');
+  const w = new Writer(2 + (v === 5 ? sectionSize(propSize) : 0));
   w.u8(p.sessionPresent ? 1 : 0);
   w.u8(code);
   if (v === 5) writeProperties(w, p.properties, propSize);
-  return w.buf;
+  return w.finish(0x20, maxPacketSize, 'CONNACK');
 }
 
 /** Decodes a CONNACK body. */

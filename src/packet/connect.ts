@@ -8,6 +8,7 @@ import { InvalidArgumentError } from './errors.js';
 import { decodeProperties, measureProperties, sectionSize, writeProperties } from './properties.js';
 import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
 import type { ConnectPacket, ProtocolVersion, QoS, Will } from './types.js';
+import { utf8Length } from './utf8.js';
 import { checkInt, measureBinary, measureString, Writer } from './writer.js';
 
 const USERNAME = 0x80;
@@ -41,7 +42,7 @@ export function encodeConnect(p: ConnectPacket, maxPacketSize: number): Uint8Arr
   }
   const propSize = v5 ? measureProperties(p.properties, 'connect') : 0;
   const clientIdSize = measureString(p.clientId, 'clientId');
-  if (v === 3 && (clientIdSize < 3 || clientIdSize > 25)) {
+  if (v === 3 && (p.clientId === '' || utf8Length(p.clientId) > 23)) {
     throw new InvalidArgumentError('MQTT 3.1 requires a client identifier of 1 to 23 bytes');
   }
   let size = 2 + 4 + 1 + 1 + 2 + (v5 ? sectionSize(propSize) : 0) + clientIdSize;
@@ -67,8 +68,8 @@ export function encodeConnect(p: ConnectPacket, maxPacketSize: number): Uint8Arr
     size += measureBinary(p.password, 'password');
   }
 
-  const w = new Writer(0x10, size, maxPacketSize, 'CONNECT');
-  w.string(protocolName(v));
+  const w = new Writer(size);
+  w.string(protocolName(v), 'protocol name');
   w.u8(v);
   let flags = p.clean ? CLEAN : 0;
   if (will !== undefined) flags |= WILL | (will.qos << 3) | (will.retain ? WILL_RETAIN : 0);
@@ -77,15 +78,15 @@ export function encodeConnect(p: ConnectPacket, maxPacketSize: number): Uint8Arr
   w.u8(flags);
   w.u16(p.keepAlive);
   if (v5) writeProperties(w, p.properties, propSize);
-  w.string(p.clientId);
+  w.string(p.clientId, 'clientId');
   if (will !== undefined) {
     if (v5) writeProperties(w, will.properties, willPropSize);
-    w.string(will.topic);
+    w.string(will.topic, 'will topic', true);
     w.binary(will.payload);
   }
-  if (p.username !== undefined) w.string(p.username);
+  if (p.username !== undefined) w.string(p.username, 'username');
   if (p.password !== undefined) w.binary(p.password);
-  return w.buf;
+  return w.finish(0x10, maxPacketSize, 'CONNECT');
 }
 
 function hasWildcard(s: string): boolean {

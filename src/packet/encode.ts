@@ -14,7 +14,7 @@ import { encodeSubAck } from './suback.js';
 import { encodeSubscribe } from './subscribe.js';
 import type { Packet, ProtocolVersion } from './types.js';
 import { encodeUnsubscribe } from './unsubscribe.js';
-import { MAX_PACKET_SIZE, Writer } from './writer.js';
+import { MAX_PACKET_SIZE, resetMeasure, Writer } from './writer.js';
 
 /** Options of {@link encode}. */
 export interface EncodeOptions {
@@ -35,6 +35,7 @@ export function encode(packet: Packet, version: ProtocolVersion, options?: Encod
   if (version !== 3 && version !== 4 && version !== 5) {
     throw new InvalidArgumentError(`protocol version must be 3, 4 or 5, got ${String(version)}`);
   }
+  resetMeasure();
   switch (packet.type) {
     case 'publish':
       return encodePublish(packet, version, max);
@@ -55,9 +56,9 @@ export function encode(packet: Packet, version: ProtocolVersion, options?: Encod
     case 'unsubscribe':
       return encodeUnsubscribe(packet, version, max);
     case 'pingreq':
-      return new Writer(0xc0, 0, max, 'PINGREQ').buf;
+      return new Writer(0).finish(0xc0, max, 'PINGREQ');
     case 'pingresp':
-      return new Writer(0xd0, 0, max, 'PINGRESP').buf;
+      return new Writer(0).finish(0xd0, max, 'PINGRESP');
     case 'disconnect':
     case 'auth':
       return encodeReasonOnly(packet, version, max);

@@ -9,7 +9,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
 import type { AllProperties, PacketTypeName } from './types.js';
-import { checkInt, MAX_VARINT, measureBinary, measureString, varintSize, type Writer } from './writer.js';
+import { MAX_VARINT, measureBinary, measureString, varintSize, type Writer } from './writer.js';
 
 /** Where a property may appear: a packet type, or the will message inside CONNECT. */
 export type PropertyContext = PacketTypeName | 'will';
@@ -89,16 +89,60 @@ const CONTEXT_BITS: Record<PropertyContext, number> = {
   will: 1 << 16,
 };
 
+// Data types as small integers, so that the hot loops switch on a number.
+const BYTE = 0;
+const FLAG = 1;
+const U16 = 2;
+const U32 = 3;
+const VARINT = 4;
+const STRING = 5;
+const BINARY = 6;
+const PAIR = 7;
+const KIND: Record<PropertyType, number> = {
+  byte: BYTE,
+  flag: FLAG,
+  u16: U16,
+  u32: U32,
+  varint: VARINT,
+  string: STRING,
+  binary: BINARY,
+  pair: PAIR,
+};
+
+// Smallest legal value where it is not the type's own (a Protocol Error otherwise), and largest.
+const MIN_ONE = new Set(['receiveMaximum', 'topicAlias', 'maximumPacketSize', 'subscriptionIdentifier']);
+const MAX_ONE = new Set(['payloadFormatIndicator', 'maximumQoS']);
+const TYPE_MAX: Record<PropertyType, number> = {
+  byte: 255,
+  flag: 1,
+  u16: 65_535,
+  u32: 0xffff_ffff,
+  varint: MAX_VARINT,
+  string: 0,
+  binary: 0,
+  pair: 0,
+};
+
 interface Row extends PropertySpec {
   readonly mask: number;
+  readonly kind: number;
+  readonly min: number;
+  readonly max: number;
 }
 
-const BY_NAME = new Map<string, Row>();
+// A plain object rather than a Map: a keyed load on a fixed-shape object is cheaper than hashing the name.
+const BY_NAME: Record<string, Row | undefined> = Object.create(null);
 // By identifier, then the context bit: only 0x0B maps to two names, so the list holds at most two rows.
 const BY_ID: (Row[] | undefined)[] = [];
 for (const p of PROPERTIES) {
-  const row: Row = { ...p, mask: p.contexts.reduce((m, c) => m | CONTEXT_BITS[c], 0) };
-  BY_NAME.set(p.name, row);
+  const row: Row = {
+    ...p,
+    mask: p.contexts.reduce((m, c) => m | CONTEXT_BITS[c], 0),
+    kind: KIND[p.type],
+    min: MIN_ONE.has(p.name) || p.name === 'subscriptionIdentifiers' ? 1 : 0,
+    max: MAX_ONE.has(p.name) ? 1 : TYPE_MAX[p.type],
+  };
+  BY_NAME[p.name] = row;
   const list = BY_ID[p.id] ?? [];
   list.push(row);
   BY_ID[p.id] = list;
@@ -118,7 +162,7 @@ export function propertyById(id: number): PropertySpec | undefined {
 
 /** Whether property `name` may appear in `context`. */
 export function isPropertyAllowed(name: string, context: PropertyContext): boolean {
-  const row = BY_NAME.get(name);
+  const row = BY_NAME[name];
   return row !== undefined && (row.mask & CONTEXT_BITS[context]) !== 0;
 }
 
@@ -213,8 +257,9 @@ function hex(n: number): string {
 }
 
 /**
- * Size of the property section's content (not counting its length prefix). Throws InvalidArgumentError for an
- * unknown property, a property not allowed in `context`, or a value out of its type's range.
+ * Size of the property section's content (not counting its length prefix), exact when every string is ASCII.
+ * Throws InvalidArgumentError for an unknown property, a property not allowed in `context`, or a value out of its
+ * type's range.
  */
 export function measureProperties(props: object | undefined, context: PropertyContext): number {
   if (props === undefined) return 0;
@@ -223,7 +268,7 @@ export function measureProperties(props: object | undefined, context: PropertyCo
   for (const name in props) {
     const value = (props as Record<string, unknown>)[name];
     if (value === undefined) continue;
-    const row = BY_NAME.get(name);
+    const row = BY_NAME[name];
     if (row === undefined) throw new InvalidArgumentError(`unknown MQTT 5 property ${name}`);
     if ((row.mask & mask) === 0)
       throw new InvalidArgumentError(`property ${name} is not allowed in ${context}`);
@@ -232,109 +277,132 @@ export function measureProperties(props: object | undefined, context: PropertyCo
   return size;
 }
 
+function checkRange(row: Row, v: unknown, what: string = row.name): void {
+  if (typeof v !== 'number' || !(v >= row.min && v <= row.max) || Math.floor(v) !== v) {
+    throw new InvalidArgumentError(
+      `${what} must be an integer from ${row.min} to ${row.max}, got ${String(v)}`,
+    );
+  }
+}
+
 function measureValue(row: Row, value: unknown): number {
-  const name = row.name;
-  switch (row.type) {
-    case 'byte':
-      checkInt(
-        value as number,
-        0,
-        name === 'maximumQoS' || name === 'payloadFormatIndicator' ? 1 : 255,
-        name,
-      );
+  switch (row.kind) {
+    case BYTE:
+      checkRange(row, value);
       return 2;
-    case 'flag':
-      if (typeof value !== 'boolean') throw new InvalidArgumentError(`${name} must be a boolean`);
+    case FLAG:
+      if (typeof value !== 'boolean') throw new InvalidArgumentError(`${row.name} must be a boolean`);
       return 2;
-    case 'u16':
-      checkInt(value as number, name === 'receiveMaximum' || name === 'topicAlias' ? 1 : 0, 65_535, name);
+    case U16:
+      checkRange(row, value);
       return 3;
-    case 'u32':
-      checkInt(value as number, name === 'maximumPacketSize' ? 1 : 0, 0xffff_ffff, name);
+    case U32:
+      checkRange(row, value);
       return 5;
-    case 'varint':
-      if (name === 'subscriptionIdentifiers') {
-        if (!Array.isArray(value)) throw new InvalidArgumentError(`${name} must be an array of numbers`);
-        let s = 0;
-        for (const v of value as number[]) {
-          checkInt(v, 1, MAX_VARINT, 'subscription identifier');
-          s += 1 + varintSize(v);
-        }
-        return s;
+    case VARINT: {
+      if (row.name !== 'subscriptionIdentifiers') {
+        checkRange(row, value);
+        return 1 + varintSize(value as number);
       }
-      checkInt(value as number, 1, MAX_VARINT, name);
-      return 1 + varintSize(value as number);
-    case 'string':
-      if (name === 'responseTopic' && hasWildcard(value as string)) {
-        throw new InvalidArgumentError(`responseTopic must not contain wildcards: ${String(value)}`);
-      }
-      return 1 + measureString(value as string, name);
-    case 'binary':
-      return 1 + measureBinary(value as Uint8Array, name);
-    case 'pair': {
       if (!Array.isArray(value))
-        throw new InvalidArgumentError('userProperties must be an array of [name, value]');
+        throw new InvalidArgumentError('subscriptionIdentifiers must be an array of numbers');
       let s = 0;
-      for (const pair of value as unknown[]) {
-        if (!Array.isArray(pair) || pair.length !== 2) {
-          throw new InvalidArgumentError('each user property must be a [name, value] pair');
-        }
-        s +=
-          1 +
-          measureString(pair[0] as string, 'user property name') +
-          measureString(pair[1] as string, 'user property value');
+      for (let i = 0; i < value.length; i++) {
+        checkRange(row, value[i], 'subscription identifier');
+        s += 1 + varintSize(value[i] as number);
       }
       return s;
     }
+    case STRING:
+      if (row.name === 'responseTopic' && hasWildcard(value as string)) {
+        throw new InvalidArgumentError(`responseTopic must not contain wildcards: ${String(value)}`);
+      }
+      return 1 + measureString(value as string, row.name);
+    case BINARY:
+      return 1 + measureBinary(value as Uint8Array, row.name);
+    default:
+      return measurePairs(value);
   }
+}
+
+function measurePairs(value: unknown): number {
+  if (!Array.isArray(value))
+    throw new InvalidArgumentError('userProperties must be an array of [name, value]');
+  let s = 0;
+  for (let i = 0; i < value.length; i++) {
+    const pair: unknown = value[i];
+    if (!Array.isArray(pair) || pair.length !== 2) {
+      throw new InvalidArgumentError('each user property must be a [name, value] pair');
+    }
+    s +=
+      1 +
+      measureString(pair[0] as string, 'user property name') +
+      measureString(pair[1] as string, 'user property value');
+  }
+  return s;
 }
 
 /** Writes the property section (length prefix included) measured beforehand as `size` bytes of content. */
 export function writeProperties(w: Writer, props: object | undefined, size: number): void {
-  w.varint(size);
-  if (props === undefined || size === 0) return;
+  if (props === undefined || size === 0) {
+    w.u8(0);
+    return;
+  }
+  const start = w.beginSection(size);
   for (const name in props) {
     const value = (props as Record<string, unknown>)[name];
     if (value === undefined) continue;
-    const row = BY_NAME.get(name) as Row;
-    switch (row.type) {
-      case 'byte':
+    writeValue(w, BY_NAME[name] as Row, value);
+  }
+  w.endSection(start, size);
+}
+
+function writeValue(w: Writer, row: Row, value: unknown): void {
+  switch (row.kind) {
+    case BYTE:
+      w.u8(row.id);
+      w.u8(value as number);
+      return;
+    case FLAG:
+      w.u8(row.id);
+      w.u8(value ? 1 : 0);
+      return;
+    case U16:
+      w.u8(row.id);
+      w.u16(value as number);
+      return;
+    case U32:
+      w.u8(row.id);
+      w.u32(value as number);
+      return;
+    case VARINT:
+      if (typeof value === 'number') {
         w.u8(row.id);
-        w.u8(value as number);
-        break;
-      case 'flag':
-        w.u8(row.id);
-        w.u8(value ? 1 : 0);
-        break;
-      case 'u16':
-        w.u8(row.id);
-        w.u16(value as number);
-        break;
-      case 'u32':
-        w.u8(row.id);
-        w.u32(value as number);
-        break;
-      case 'varint':
-        for (const v of Array.isArray(value) ? (value as number[]) : [value as number]) {
+        w.varint(value);
+      } else {
+        const list = value as number[];
+        for (let i = 0; i < list.length; i++) {
           w.u8(row.id);
-          w.varint(v);
+          w.varint(list[i] as number);
         }
-        break;
-      case 'string':
+      }
+      return;
+    case STRING:
+      w.u8(row.id);
+      w.string(value as string, row.name);
+      return;
+    case BINARY:
+      w.u8(row.id);
+      w.binary(value as Uint8Array);
+      return;
+    default: {
+      const pairs = value as [string, string][];
+      for (let i = 0; i < pairs.length; i++) {
+        const pair = pairs[i] as [string, string];
         w.u8(row.id);
-        w.string(value as string);
-        break;
-      case 'binary':
-        w.u8(row.id);
-        w.binary(value as Uint8Array);
-        break;
-      case 'pair':
-        for (const [k, v] of value as [string, string][]) {
-          w.u8(row.id);
-          w.string(k);
-          w.string(v);
-        }
-        break;
+        w.string(pair[0], 'user property name');
+        w.string(pair[1], 'user property value');
+      }
     }
   }
 }

@@ -28,7 +28,6 @@ export function encodePublish(p: PublishPacket, v: ProtocolVersion, maxPacketSiz
   if (qos !== 0 && qos !== 1 && qos !== 2)
     throw new InvalidArgumentError(`qos must be 0, 1 or 2, got ${String(qos)}`);
   let size = measureString(topic, 'topic');
-  if (hasWildcard(topic)) throw new InvalidArgumentError(`topic name must not contain wildcards: ${topic}`); // [MQTT-3.3.2-2]
   if (!(payload instanceof Uint8Array)) throw new InvalidArgumentError('payload must be a Uint8Array');
   size += payload.length;
   if (qos > 0) {
@@ -49,13 +48,12 @@ export function encodePublish(p: PublishPacket, v: ProtocolVersion, maxPacketSiz
     if (!isEmpty(p.properties)) throw new InvalidArgumentError('PUBLISH properties need MQTT 5');
     if (topic === '') throw new InvalidArgumentError('topic must not be empty'); // [MQTT-4.7.3-1]
   }
-  const first = 0x30 | (p.dup ? 0x08 : 0) | (qos << 1) | (p.retain ? 0x01 : 0);
-  const w = new Writer(first, size, maxPacketSize, 'PUBLISH');
-  w.string(topic);
+  const w = new Writer(size);
+  w.string(topic, 'topic', true); // [MQTT-3.3.2-2] no wildcards
   if (qos > 0) w.u16(p.packetId as number);
   if (v === 5) writeProperties(w, p.properties, propSize);
   w.bytes(payload);
-  return w.buf;
+  return w.finish(0x30 | (p.dup ? 0x08 : 0) | (qos << 1) | (p.retain ? 0x01 : 0), maxPacketSize, 'PUBLISH');
 }
 
 /** Decodes a PUBLISH body; `flags` are the low four bits of the fixed header. */

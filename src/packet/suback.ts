@@ -42,11 +42,11 @@ export function encodeSubAck(
     propSize = measureProperties(p.properties, p.type);
     size += sectionSize(propSize);
   } else if (!isEmpty(p.properties)) throw new InvalidArgumentError(`${name} properties need MQTT 5`);
-  const w = new Writer(p.type === 'suback' ? 0x90 : 0xb0, size, maxPacketSize, name);
+  const w = new Writer(size);
   w.u16(p.packetId);
   if (v === 5) writeProperties(w, p.properties, propSize);
   if (!v3Unsuback) for (const c of codes) w.u8(c);
-  return w.buf;
+  return w.finish(p.type === 'suback' ? 0x90 : 0xb0, maxPacketSize, name);
 }
 
 /** Decodes a SUBACK or UNSUBACK body. */

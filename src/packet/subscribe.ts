@@ -26,14 +26,14 @@ export function encodeSubscribe(p: SubscribePacket, v: ProtocolVersion, maxPacke
     size += sectionSize(propSize);
   } else if (!isEmpty(p.properties)) throw new InvalidArgumentError('SUBSCRIBE properties need MQTT 5');
   for (const s of p.subscriptions) size += measureSubscription(s, v) + 1;
-  const w = new Writer(0x82, size, maxPacketSize, 'SUBSCRIBE');
+  const w = new Writer(size);
   w.u16(p.packetId);
   if (v === 5) writeProperties(w, p.properties, propSize);
   for (const s of p.subscriptions) {
-    w.string(s.topicFilter);
+    w.string(s.topicFilter, 'topic filter');
     w.u8(s.qos | (s.noLocal ? 0x04 : 0) | (s.retainAsPublished ? 0x08 : 0) | ((s.retainHandling ?? 0) << 4));
   }
-  return w.buf;
+  return w.finish(0x82, maxPacketSize, 'SUBSCRIBE');
 }
 
 function measureSubscription(s: Subscription, v: ProtocolVersion): number {

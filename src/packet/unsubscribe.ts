@@ -33,11 +33,11 @@ export function encodeUnsubscribe(
     const problem = topicFilterProblem(f, v === 5);
     if (problem !== undefined) throw new InvalidArgumentError(`${problem}: "${f}"`);
   }
-  const w = new Writer(0xa2, size, maxPacketSize, 'UNSUBSCRIBE');
+  const w = new Writer(size);
   w.u16(p.packetId);
   if (v === 5) writeProperties(w, p.properties, propSize);
-  for (const f of p.topicFilters) w.string(f);
-  return w.buf;
+  for (const f of p.topicFilters) w.string(f, 'topic filter');
+  return w.finish(0xa2, maxPacketSize, 'UNSUBSCRIBE');
 }
 
 /** Decodes an UNSUBSCRIBE body. */

@@ -7,7 +7,8 @@
  * @module
  */
 
-const decoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: [MQTT-1.5.4-3] a leading U+FEFF is content and must not be stripped.
+const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /**
