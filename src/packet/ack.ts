@@ -9,7 +9,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { decodeProperties, measureProperties, sectionSize, writeProperties } from './properties.js';
 import { isEmpty } from './publish.js';
-import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
+import { PROTOCOL_ERROR, type Reader } from './reader.js';
 import { isValidReasonCode } from './reason-codes.js';
 import type { ProtocolVersion, PubackPacket, PubcompPacket, PubrecPacket, PubrelPacket } from './types.js';
 import { checkInt, Writer } from './writer.js';
@@ -56,7 +56,7 @@ export function decodePubAck<T extends PubAckPacket['type']>(
     const codeAt = r.pos;
     const code = r.u8('reason code');
     if (!isValidReasonCode(type, code))
-      r.fail(MALFORMED, `invalid ${type.toUpperCase()} reason code ${code}`, codeAt);
+      r.fail(PROTOCOL_ERROR, `invalid ${type.toUpperCase()} reason code ${code}`, codeAt);
     packet.reasonCode = code;
     if (r.remaining() > 0) {
       const properties = decodeProperties(r, type);

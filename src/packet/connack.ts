@@ -47,22 +47,26 @@ export function decodeConnack(r: Reader, v: ProtocolVersion): ConnackPacket {
   // MQTT 3.1 leaves this byte unused; 3.1.1 and 5 reserve bits 7-1. [MQTT-3.2.2-1]
   if (v !== 3 && flags & 0xfe)
     r.fail(MALFORMED, 'reserved bits of the connect acknowledge flags are set', flagsAt);
-  const sessionPresent = v !== 3 && (flags & 1) === 1;
+  let sessionPresent = v !== 3 && (flags & 1) === 1;
   const codeAt = r.pos;
   let reasonCode = r.u8('reason code');
-  if (v === 5) {
+  // A broker that does not speak MQTT 5 answers a version 5 CONNECT with its own CONNACK: return code 1
+  // (unacceptable protocol version) and no property length ([MQTT-3.1.2-2] of 3.1.1). Read it as such, so that
+  // the client can tell and fall back, instead of calling it malformed.
+  const v3Answer = v === 5 && r.remaining() === 0 && reasonCode >= 1 && reasonCode <= 5;
+  if (v === 5 && !v3Answer) {
     if (!isValidReasonCode('connack', reasonCode))
-      r.fail(MALFORMED, `invalid CONNACK reason code ${reasonCode}`, codeAt);
+      r.fail(PROTOCOL_ERROR, `invalid CONNACK reason code ${reasonCode}`, codeAt);
   } else {
     const mapped = V3_CONNACK_TO_REASON[reasonCode];
-    if (mapped === undefined) r.fail(MALFORMED, `invalid CONNACK return code ${reasonCode}`, codeAt);
+    if (mapped === undefined) r.fail(PROTOCOL_ERROR, `invalid CONNACK return code ${reasonCode}`, codeAt);
     reasonCode = mapped;
   }
-  if (sessionPresent && reasonCode !== 0) {
-    r.fail(PROTOCOL_ERROR, 'session present set on a refused connection', flagsAt); // [MQTT-3.2.2-4] [MQTT-3.2.2-6]
-  }
+  // [MQTT-3.2.2-4] [MQTT-3.2.2-6]: a refusal must not claim a session. A broker that does so anyway has still
+  // refused, and the refusal is what matters to the client, so report it and drop the flag.
+  if (reasonCode !== 0) sessionPresent = false;
   const packet: ConnackPacket = { type: 'connack', sessionPresent, reasonCode };
-  if (v === 5) {
+  if (v === 5 && !v3Answer) {
     const properties = decodeProperties(r, 'connack');
     if (properties !== undefined) packet.properties = properties;
   }

@@ -42,10 +42,13 @@ export function encodeConnect(p: ConnectPacket, maxPacketSize: number): Uint8Arr
   }
   const propSize = v5 ? measureProperties(p.properties, 'connect') : 0;
   const clientIdSize = measureString(p.clientId, 'clientId');
+  if (v === 4 && p.clientId === '' && !p.clean) {
+    throw new InvalidArgumentError('an empty clientId needs clean: true before MQTT 5'); // [MQTT-3.1.3-7]
+  }
   if (v === 3 && (p.clientId === '' || utf8Length(p.clientId) > 23)) {
     throw new InvalidArgumentError('MQTT 3.1 requires a client identifier of 1 to 23 bytes');
   }
-  let size = 2 + 4 + 1 + 1 + 2 + (v5 ? sectionSize(propSize) : 0) + clientIdSize;
+  let size = 2 + protocolName(v).length + 1 + 1 + 2 + (v5 ? sectionSize(propSize) : 0) + clientIdSize;
   const will = p.will;
   let willPropSize = 0;
   if (will !== undefined) {
@@ -131,8 +134,11 @@ export function decodeConnect(r: Reader): ConnectPacket {
     keepAlive,
   };
   if (flags & WILL) packet.will = decodeWill(r, v, willQos as QoS, (flags & WILL_RETAIN) !== 0);
-  if (flags & USERNAME) packet.username = r.utf8('user name');
-  if (flags & PASSWORD) packet.password = r.binary('password');
+  // MQTT 3.1 (section 3.1, payload) lets the remaining length win over the user name and password flags: a flag
+  // set with its field missing is valid there.
+  const lenient = v === 3;
+  if (flags & USERNAME && !(lenient && r.remaining() === 0)) packet.username = r.utf8('user name');
+  if (flags & PASSWORD && !(lenient && r.remaining() === 0)) packet.password = r.binary('password');
   if (properties !== undefined) packet.properties = properties;
   r.expectEnd('CONNECT payload');
   return packet;

@@ -17,7 +17,7 @@ import { PACKET_TYPE_NAMES, type Packet, type ProtocolVersion } from './types.js
 import { decodeUnsubscribe } from './unsubscribe.js';
 
 // Required low nibble of the first byte per packet type; -1 for PUBLISH, whose flags carry DUP, QoS and RETAIN.
-// [MQTT-2.2.2-1] [MQTT-2.2.2-2]
+// 3.1.1 [MQTT-2.2.2-1] [MQTT-2.2.2-2], 5.0 [MQTT-2.1.3-1]
 const REQUIRED_FLAGS = [0, 0, 0, -1, 0, 0, 2, 0, 2, 0, 2, 0, 0, 0, 0, 0];
 
 /**
@@ -30,6 +30,9 @@ export function checkFirstByte(r: Reader, first: number, version: ProtocolVersio
   if (type === 15 && version !== 5)
     r.fail(MALFORMED, 'packet type 15 (AUTH) does not exist before MQTT 5', r.origin);
   const required = REQUIRED_FLAGS[type] as number;
+  // MQTT 3.1 (section 2.1) only says the flags of other packets are unused, and sets DUP on a resent PUBREL,
+  // SUBSCRIBE or UNSUBSCRIBE (Mosquitto 1.x does), so the rule binds MQTT 3.1.1 and 5.0 alone.
+  if (version === 3) return;
   const flags = first & 0x0f;
   if (required >= 0 && flags !== required) {
     const name = (PACKET_TYPE_NAMES[type] as string).toUpperCase();

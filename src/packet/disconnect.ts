@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { decodeProperties, measureProperties, sectionSize, writeProperties } from './properties.js';
 import { isEmpty } from './publish.js';
-import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
+import { PROTOCOL_ERROR, type Reader } from './reader.js';
 import { isValidReasonCode } from './reason-codes.js';
 import type { AuthPacket, DisconnectPacket, ProtocolVersion } from './types.js';
 import { Writer } from './writer.js';
@@ -51,7 +51,7 @@ export function decodeReasonOnly<T extends 'disconnect' | 'auth'>(
     const at = r.pos;
     const code = r.u8('reason code');
     if (!isValidReasonCode(type, code))
-      r.fail(MALFORMED, `invalid ${type.toUpperCase()} reason code ${code}`, at);
+      r.fail(PROTOCOL_ERROR, `invalid ${type.toUpperCase()} reason code ${code}`, at);
     packet.reasonCode = code;
     if (r.remaining() > 0) {
       const properties = decodeProperties(r, type);

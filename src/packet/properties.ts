@@ -148,11 +148,13 @@ for (const p of PROPERTIES) {
   BY_ID[p.id] = list;
 }
 
-function rowFor(id: number, mask: number): Row | undefined {
-  const rows = BY_ID[id];
-  if (rows === undefined) return undefined;
-  for (const r of rows) if (r.mask & mask) return r;
-  return rows[0];
+// For each context, the row of each identifier allowed there: one array index per property on the hot path.
+const ALLOWED: Partial<Record<PropertyContext, (Row | undefined)[]>> = {};
+for (const context of Object.keys(CONTEXT_BITS) as PropertyContext[]) {
+  const table: (Row | undefined)[] = [];
+  for (const row of Object.values(BY_NAME) as Row[])
+    if (row.mask & CONTEXT_BITS[context]) table[row.id] = row;
+  ALLOWED[context] = table;
 }
 
 /** The table row of a property by identifier (for 0x0B, the PUBLISH form). */
@@ -166,8 +168,6 @@ export function isPropertyAllowed(name: string, context: PropertyContext): boole
   return row !== undefined && (row.mask & CONTEXT_BITS[context]) !== 0;
 }
 
-const FLAG_PROTOCOL_ERRORS = new Set(['payloadFormatIndicator', 'maximumQoS']);
-
 /**
  * Reads a property section (length, then properties) in `context`. Returns undefined when it is empty, so that
  * packets without properties carry no `properties` object.
@@ -180,26 +180,22 @@ export function decodeProperties(r: Reader, context: PropertyContext): AllProper
   }
   const outerEnd = r.end;
   r.end = r.pos + len;
-  const mask = CONTEXT_BITS[context];
+  const allowed = ALLOWED[context] as (Row | undefined)[];
   const props: Record<string, unknown> = {};
   while (r.pos < r.end) {
     const at = r.pos;
     const id = r.varint('property identifier');
-    const row = rowFor(id, mask);
-    if (row === undefined) r.fail(MALFORMED, `unknown property identifier 0x${hex(id)}`, at);
-    if ((row.mask & mask) === 0)
-      r.fail(MALFORMED, `property ${row.name} (0x${hex(id)}) is not allowed in ${context}`, at);
-    const value = readValue(r, row);
+    const row = allowed[id] ?? notAllowed(r, id, context, at);
     const name = row.name;
-    if (name === 'userProperties' || name === 'subscriptionIdentifiers') {
-      const list = (props[name] as unknown[] | undefined) ?? [];
-      list.push(value);
-      props[name] = list;
+    const value = readValue(r, row, at);
+    if (row.kind === PAIR || name === 'subscriptionIdentifiers') {
+      const list = props[name] as unknown[] | undefined;
+      if (list === undefined) props[name] = [value];
+      else list.push(value);
     } else {
       if (props[name] !== undefined) r.fail(PROTOCOL_ERROR, `property ${name} appears more than once`, at);
       props[name] = value;
     }
-    checkValue(r, row, value, at);
   }
   r.end = outerEnd;
   if (props['authenticationData'] !== undefined && props['authenticationMethod'] === undefined) {
@@ -208,44 +204,52 @@ export function decodeProperties(r: Reader, context: PropertyContext): AllProper
   return props as AllProperties;
 }
 
-function readValue(r: Reader, row: Row): unknown {
-  switch (row.type) {
-    case 'byte':
-      return r.u8(row.name);
-    case 'flag': {
-      const v = r.u8(row.name);
-      if (v > 1) r.fail(PROTOCOL_ERROR, `${row.name} must be 0 or 1, got ${v}`, r.pos - 1);
-      return v === 1;
-    }
-    case 'u16':
-      return r.u16(row.name);
-    case 'u32':
-      return r.u32(row.name);
-    case 'varint':
-      return r.varint(row.name);
-    case 'string':
-      return r.utf8(row.name);
-    case 'binary':
-      return r.binary(row.name);
-    case 'pair':
-      return [r.utf8('user property name'), r.utf8('user property value')];
-  }
+function notAllowed(r: Reader, id: number, context: PropertyContext, at: number): never {
+  const known = BY_ID[id]?.[0];
+  if (known === undefined) return r.fail(MALFORMED, `unknown property identifier 0x${hex(id)}`, at);
+  return r.fail(MALFORMED, `property ${known.name} (0x${hex(id)}) is not allowed in ${context}`, at);
 }
 
-// Value rules beyond the data type, each a Protocol Error per its property's section unless noted.
-function checkValue(r: Reader, row: Row, value: unknown, at: number): void {
-  const name = row.name;
-  if (FLAG_PROTOCOL_ERRORS.has(name) && (value as number) > 1) {
-    r.fail(PROTOCOL_ERROR, `${name} must be 0 or 1, got ${String(value)}`, at);
-  } else if ((name === 'receiveMaximum' || name === 'maximumPacketSize') && value === 0) {
-    r.fail(PROTOCOL_ERROR, `${name} must not be 0`, at);
-  } else if ((name === 'subscriptionIdentifier' || name === 'subscriptionIdentifiers') && value === 0) {
-    r.fail(PROTOCOL_ERROR, 'subscription identifier must not be 0', at);
-  } else if (name === 'topicAlias' && value === 0) {
-    r.fail(0x94, 'topic alias must not be 0', at); // [MQTT-3.3.2-8]: answered with Topic Alias invalid
-  } else if (name === 'responseTopic' && hasWildcard(value as string)) {
-    r.fail(PROTOCOL_ERROR, 'responseTopic must not contain wildcards', at); // [MQTT-3.3.2-14]
+// Reads one value and applies the rules beyond its data type; each broken rule is a Protocol Error per the
+// property's own section, except a Topic Alias of 0, which is answered with Topic Alias invalid.
+function readValue(r: Reader, row: Row, at: number): unknown {
+  switch (row.kind) {
+    case FLAG: {
+      const v = r.u8(row.name);
+      if (v > 1) r.fail(PROTOCOL_ERROR, `${row.name} must be 0 or 1, got ${v}`, at);
+      return v === 1;
+    }
+    case STRING: {
+      const s = r.utf8(row.name);
+      // A Response Topic is a topic name: not empty, no wildcards. [MQTT-3.3.2-13] [MQTT-4.7.3-1]
+      if (row.id === 0x08 && (s === '' || hasWildcard(s))) {
+        r.fail(PROTOCOL_ERROR, 'responseTopic must not be empty or contain wildcards', at);
+      }
+      return s;
+    }
+    case PAIR:
+      return [r.utf8('user property name'), r.utf8('user property value')];
+    case BINARY:
+      return r.binary(row.name);
   }
+  const v =
+    row.kind === BYTE
+      ? r.u8(row.name)
+      : row.kind === U16
+        ? r.u16(row.name)
+        : row.kind === U32
+          ? r.u32(row.name)
+          : r.varint(row.name);
+  if (v < row.min) {
+    if (row.id === 0x23) r.fail(0x94, 'topic alias must not be 0', at); // [MQTT-3.3.2-8]
+    r.fail(
+      PROTOCOL_ERROR,
+      row.id === 0x0b ? 'subscription identifier must not be 0' : `${row.name} must not be 0`,
+      at,
+    );
+  }
+  if (v > row.max) r.fail(PROTOCOL_ERROR, `${row.name} must be 0 or 1, got ${v}`, at);
+  return v;
 }
 
 function hasWildcard(s: string): boolean {
@@ -273,6 +277,10 @@ export function measureProperties(props: object | undefined, context: PropertyCo
     if ((row.mask & mask) === 0)
       throw new InvalidArgumentError(`property ${name} is not allowed in ${context}`);
     size += measureValue(row, value);
+  }
+  const p = props as AllProperties;
+  if (p.authenticationData !== undefined && p.authenticationMethod === undefined) {
+    throw new InvalidArgumentError('authenticationData needs an authenticationMethod'); // section 3.1.2.11.10
   }
   return size;
 }
@@ -314,8 +322,10 @@ function measureValue(row: Row, value: unknown): number {
       return s;
     }
     case STRING:
-      if (row.name === 'responseTopic' && hasWildcard(value as string)) {
-        throw new InvalidArgumentError(`responseTopic must not contain wildcards: ${String(value)}`);
+      if (row.name === 'responseTopic' && (value === '' || hasWildcard(value as string))) {
+        throw new InvalidArgumentError(
+          `responseTopic must be a topic name without wildcards: "${String(value)}"`,
+        );
       }
       return 1 + measureString(value as string, row.name);
     case BINARY:

@@ -8,7 +8,7 @@
 import { InvalidArgumentError } from './errors.js';
 import { decodeProperties, measureProperties, sectionSize, writeProperties } from './properties.js';
 import { isEmpty } from './publish.js';
-import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
+import { PROTOCOL_ERROR, type Reader } from './reader.js';
 import { isValidReasonCode } from './reason-codes.js';
 import type { ProtocolVersion, SubackPacket, UnsubackPacket } from './types.js';
 import { checkInt, Writer } from './writer.js';
@@ -65,7 +65,7 @@ export function decodeSubAck<T extends 'suback' | 'unsuback'>(
   while (r.remaining() > 0) {
     const at = r.pos;
     const c = r.u8('reason code');
-    if (!validCode(type, c, v)) r.fail(MALFORMED, `invalid ${name} reason code 0x${c.toString(16)}`, at);
+    if (!validCode(type, c, v)) r.fail(PROTOCOL_ERROR, `invalid ${name} reason code 0x${c.toString(16)}`, at);
     reasonCodes.push(c);
   }
   const packet = { type, packetId, reasonCodes } as SubackPacket | UnsubackPacket;

@@ -62,6 +62,8 @@ export function decodeSubscribe(r: Reader, v: ProtocolVersion): SubscribePacket 
     const filterAt = r.pos;
     const topicFilter = r.utf8('topic filter');
     if (topicFilter === '') r.fail(MALFORMED, 'topic filter is empty', filterAt); // [MQTT-4.7.3-1]
+    const problem = topicFilterProblem(topicFilter, v === 5); // [MQTT-4.7.1-2] [MQTT-4.7.1-3] [MQTT-4.8.2-1]
+    if (problem !== undefined) r.fail(MALFORMED, `${problem}: "${topicFilter}"`, filterAt);
     const optionsAt = r.pos;
     const o = r.u8('subscription options');
     const qos = o & 0x03;

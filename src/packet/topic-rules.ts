@@ -6,7 +6,7 @@
  * @module
  */
 
-/** Why `name` cannot be a topic name, or undefined when it can. [MQTT-4.7.1-1] [MQTT-4.7.3-1] */
+/** Why `name` cannot be a topic name, or undefined when it can. [MQTT-4.7.0-1] [MQTT-4.7.3-1] */
 export function topicNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'a topic name must not be empty';
   if (name.includes('+') || name.includes('#')) return 'a topic name must not contain + or #';
@@ -32,7 +32,9 @@ export function topicFilterProblem(filter: string, shared = true): string | unde
     if (group === undefined || group === '' || group.includes('+') || group.includes('#')) {
       return 'a shared subscription needs a share name without wildcards: $share/{name}/{filter}'; // [MQTT-4.8.2-1]
     }
-    if (levels.length < 3) return 'a shared subscription needs a filter after the share name'; // [MQTT-4.8.2-2]
+    if (levels.length < 3 || levels.slice(2).join('/') === '') {
+      return 'a shared subscription needs a filter after the share name'; // [MQTT-4.8.2-2]
+    }
   }
   return undefined;
 }

@@ -51,6 +51,8 @@ export function decodeUnsubscribe(r: Reader, v: ProtocolVersion): UnsubscribePac
     const at = r.pos;
     const f = r.utf8('topic filter');
     if (f === '') r.fail(MALFORMED, 'topic filter is empty', at); // [MQTT-4.7.3-1]
+    const problem = topicFilterProblem(f, v === 5); // [MQTT-4.7.1-2] [MQTT-4.7.1-3]
+    if (problem !== undefined) r.fail(MALFORMED, `${problem}: "${f}"`, at);
     topicFilters.push(f);
   }
   const packet: UnsubscribePacket = { type: 'unsubscribe', packetId, topicFilters };
