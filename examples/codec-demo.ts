@@ -40,7 +40,9 @@ for (let i = 0; i < stream.length; i += 5) decoder.push(stream.subarray(i, i + 5
 console.log(`\nFed ${stream.length} bytes in 5-byte chunks: decoded ${received.length} packets.`);
 const first = received[0];
 if (first?.type === 'publish') {
-  console.log(`  first: topic ${first.topic}, QoS ${first.qos}, payload ${new TextDecoder().decode(first.payload)}`);
+  console.log(
+    `  first: topic ${first.topic}, QoS ${first.qos}, payload ${new TextDecoder().decode(first.payload)}`,
+  );
 }
 
 // A PUBLISH whose QoS bits say 3, which no version allows.

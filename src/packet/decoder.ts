@@ -121,18 +121,17 @@ export class PacketDecoder {
       this.multiplier *= 128;
       if (b >= 0x80) {
         if (this.lengthBytes === 4) this.fail(MALFORMED, 'remaining length is longer than 4 bytes');
+        // The length is not complete, but a continuation bit already promises at least one more length byte and
+        // `multiplier` more body bytes: refuse now rather than hold bytes of a packet that cannot fit.
+        const least = 2 + this.lengthBytes + this.remaining + this.multiplier;
+        if (least > this.maxPacketSize) this.tooLarge(`at least ${least}`);
         continue;
       }
       if (b === 0 && this.lengthBytes > 1)
         this.fail(MALFORMED, 'remaining length is not encoded in the fewest bytes');
       const headerLength = 1 + this.lengthBytes;
       const total = headerLength + this.remaining;
-      if (total > this.maxPacketSize) {
-        this.fail(
-          PACKET_TOO_LARGE,
-          `packet of ${total} bytes exceeds the maximum packet size of ${this.maxPacketSize}`,
-        );
-      }
+      if (total > this.maxPacketSize) this.tooLarge(String(total));
       if (n - i >= this.remaining) {
         const end = i + this.remaining;
         const first = this.first;
@@ -173,6 +172,13 @@ export class PacketDecoder {
       this.onPacket(decodeBody(r, first, this.protocolVersion));
     }
     return i + take;
+  }
+
+  private tooLarge(size: string): never {
+    this.fail(
+      PACKET_TOO_LARGE,
+      `packet of ${size} bytes exceeds the maximum packet size of ${this.maxPacketSize}`,
+    );
   }
 
   private fail(reasonCode: number, message: string): never {

@@ -1606,13 +1606,23 @@ describe('decoding malformed packets', () => {
     } catch (e) {
       caught = e;
     }
+    // Refused at the second length byte: its continuation bit already promises a packet of at least 32,771 bytes.
     const e = checkProtocolError(caught, {
       reasonCode: PACKET_TOO_LARGE,
-      offset: 3,
+      offset: 2,
       message: /maximum packet size of 1024/,
     });
-    assert.match(e.message, /2097155 bytes/); // the whole packet: 4 header bytes + 2,097,151
+    assert.match(e.message, /at least 32771 bytes/);
     assert.equal(got.length, 0);
+
+    // A complete length under the 4-byte form is checked as a whole: 3 header bytes + 16,383 = 16,386.
+    const exact = new PacketDecoder(() => {}, { protocolVersion: 4, maxPacketSize: 1024 });
+    assert.throws(
+      () => exact.push(h('30 ff 7f')),
+      (err: unknown) =>
+        checkProtocolError(err, { reasonCode: PACKET_TOO_LARGE, offset: 2, message: /16386 bytes/ }) !==
+        undefined,
+    );
 
     // The limit counts the whole packet, fixed header included: a 4-byte PUBACK fits 4 and not 3.
     const fits = new PacketDecoder((p) => got.push(p), { protocolVersion: 4, maxPacketSize: 4 });
