@@ -1,10 +1,21 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 /**
  * The error classes of mqttkit. Every error the library throws or rejects with is an {@link MqttError} with a
- * stable `code`; docs/errors.md lists them all.
+ * stable `code`; docs/errors.md lists them all. The codec's own errors live in `packet/errors.ts` (the codec may
+ * import nothing from above it) and are re-exported here.
  *
  * @module
  */
+import { MqttError } from './packet/errors.js';
+import { reasonCodeName } from './packet/reason-codes.js';
+import type {
+  AckProperties,
+  ConnackPacket,
+  ConnackProperties,
+  DisconnectPacket,
+  DisconnectProperties,
+} from './packet/types.js';
+
 export {
   InvalidArgumentError,
   isMqttError,
@@ -12,3 +23,87 @@ export {
   PacketTooLargeError,
   ProtocolError,
 } from './packet/errors.js';
+
+/** The broker refused the connection: CONNACK with a failure reason code (MQTT 3 return codes are mapped). */
+export class ConnackError extends MqttError {
+  /** MQTT 5 reason code (an MQTT 3 return code is mapped to its MQTT 5 equivalent). */
+  readonly reasonCode: number;
+  /** The broker's reason string, MQTT 5 only. */
+  readonly reasonString: string | undefined;
+  /** The CONNACK's properties, MQTT 5 only. */
+  readonly properties: ConnackProperties | undefined;
+
+  constructor(packet: ConnackPacket) {
+    const reason = packet.properties?.reasonString;
+    super(
+      'MQTT_ERR_CONNACK',
+      `connection refused: ${reasonCodeName(packet.reasonCode, 'connack')} (0x${hex(packet.reasonCode)})${reason ? `: ${reason}` : ''}`,
+    );
+    this.reasonCode = packet.reasonCode;
+    this.reasonString = reason;
+    this.properties = packet.properties;
+  }
+}
+
+/** The broker refused a publication: PUBACK or PUBREC with a failure reason code (MQTT 5). */
+export class PublishError extends MqttError {
+  readonly reasonCode: number;
+  readonly reasonString: string | undefined;
+  readonly properties: AckProperties | undefined;
+
+  constructor(
+    reasonCode: number,
+    properties: AckProperties | undefined,
+    packet: 'puback' | 'pubrec' | 'pubcomp',
+  ) {
+    const reason = properties?.reasonString;
+    super(
+      'MQTT_ERR_PUBLISH',
+      `publish refused: ${reasonCodeName(reasonCode, packet)} (0x${hex(reasonCode)})${reason ? `: ${reason}` : ''}`,
+    );
+    this.reasonCode = reasonCode;
+    this.reasonString = reason;
+    this.properties = properties;
+  }
+}
+
+/** The network connection failed, or the broker closed it. `cause` holds the underlying error. */
+export class ConnectionError extends MqttError {
+  /** MQTT 5 reason code of the broker's DISCONNECT, when it sent one. */
+  readonly reasonCode: number | undefined;
+  readonly properties: DisconnectProperties | undefined;
+
+  constructor(message: string, options?: { cause?: unknown; disconnect?: DisconnectPacket }) {
+    super('MQTT_ERR_CONNECTION', message, options);
+    this.reasonCode = options?.disconnect?.reasonCode;
+    this.properties = options?.disconnect?.properties;
+  }
+}
+
+/** An operation or the connection did not complete in time (connect timeout, keep-alive timeout). */
+export class TimeoutError extends MqttError {
+  constructor(message: string) {
+    super('MQTT_ERR_TIMEOUT', message);
+  }
+}
+
+/** The client was ended or destroyed before the operation completed. */
+export class ClientClosedError extends MqttError {
+  constructor(message = 'the client is closed', options?: { cause?: unknown }) {
+    super('MQTT_ERR_CLIENT_CLOSED', message, options);
+  }
+}
+
+/** The offline / in-flight queue is full (`maxQueued`); the message was not accepted. */
+export class QueueFullError extends MqttError {
+  constructor(limit: number) {
+    super(
+      'MQTT_ERR_QUEUE_FULL',
+      `the outgoing queue is full (${limit} messages); the message was not queued`,
+    );
+  }
+}
+
+function hex(n: number): string {
+  return n.toString(16).padStart(2, '0');
+}

@@ -5,5 +5,41 @@
  *
  * @module
  */
+export { MqttClient } from './client/client.js';
+export type {
+  ClientEvents,
+  ConnectInfo,
+  DisconnectInfo,
+  EndOptions,
+  PublishOptions,
+  SubscribeOptions,
+} from './client/events.js';
+export { Message } from './client/message.js';
+export { type IteratorOptions, type OverflowPolicy, QueueOverflowError } from './client/message-queue.js';
+export {
+  type ClientOptions,
+  generateClientId,
+  type ReconnectOptions,
+  type WillOptions,
+} from './client/options.js';
+export type { Payload } from './client/payload.js';
+export { SubscriptionHandle } from './client/subscription-handle.js';
+export { type BrokerAddress, parseBrokerUrl } from './client/url.js';
 export * from './errors.js';
 export * from './packet/index.js';
+export {
+  type BackoffOptions,
+  backoffDelay,
+  isRetryableRefusal,
+  type ResolvedBackoff,
+} from './session/backoff.js';
+export {
+  MemorySessionStore,
+  type OutgoingMessage,
+  type SessionStore,
+  type StoredPublish,
+  type StoredSubscription,
+} from './session/store.js';
+export type { AckResult, PublishResult } from './session/types.js';
+export { topicMatchesSub, validateTopicFilter, validateTopicName } from './topic.js';
+export type { Transport, TransportFactory, TransportHandlers } from './transport/transport.js';

@@ -1,0 +1,471 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * The public client: wires the session engine to a transport and to timers, and turns the engine's decisions
+ * into promises, events and async iterators. Protocol decisions belong in the engine, not here.
+ *
+ * @module
+ */
+import {
+  ClientClosedError,
+  ConnackError,
+  ConnectionError,
+  InvalidArgumentError,
+  ProtocolError,
+} from '../errors.js';
+import { PacketDecoder } from '../packet/decoder.js';
+import { encode } from '../packet/encode.js';
+import type { ConnackPacket, DisconnectProperties, Packet, PublishPacket } from '../packet/types.js';
+import {
+  backoffDelay,
+  isRetryableRefusal,
+  type ResolvedBackoff,
+  resolveBackoff,
+} from '../session/backoff.js';
+import { SessionEngine } from '../session/engine.js';
+import { MemorySessionStore } from '../session/store.js';
+import type { AckResult, EngineSink, PublishResult } from '../session/types.js';
+import type { Transport, TransportFactory } from '../transport/transport.js';
+import { type Deferred, deferred } from './deferred.js';
+import { Emitter } from './emitter.js';
+import type { ClientEvents, ConnectInfo, EndOptions, PublishOptions, SubscribeOptions } from './events.js';
+import { Message } from './message.js';
+import { type IteratorOptions, MessageQueue } from './message-queue.js';
+import { type ClientOptions, DEFAULT_MAX_PACKET_SIZE, engineOptions } from './options.js';
+import { type Payload, toBytes } from './payload.js';
+import type { SubscriptionHandle } from './subscription-handle.js';
+import { Subscriptions } from './subscriptions.js';
+import { checkPublish, subscriptionList } from './validate.js';
+
+type Status = 'idle' | 'connecting' | 'connected' | 'waiting' | 'ending' | 'ended';
+
+/**
+ * An MQTT client. Create it with the Node entry's `connect(url, options)` (or `new MqttClient({ transport })` and
+ * {@link MqttClient.connect}); it reconnects by itself until {@link MqttClient.end} or {@link MqttClient.destroy}.
+ */
+export class MqttClient extends Emitter<ClientEvents> {
+  private readonly engine: SessionEngine<Deferred<unknown>>;
+  private readonly decoder: PacketDecoder;
+  private readonly factory: TransportFactory;
+  private readonly backoff: ResolvedBackoff | undefined;
+  private readonly retryOnRefusal: boolean;
+  private readonly autoVersion: boolean;
+  private readonly subs = new Subscriptions();
+  private readonly iterators = new Set<MessageQueue<Message>>();
+  private transport: Transport | undefined;
+  private status: Status = 'idle';
+  private attempt = 0;
+  private connectedAt = 0;
+  private closeReason: Error | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Number.POSITIVE_INFINITY;
+  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  private firstConnect: Deferred<ConnectInfo> | undefined;
+  private drained: Deferred<void> | undefined;
+  private readonly ended = deferred<Error | undefined>();
+  private finalError: Error | undefined;
+
+  /** @throws {InvalidArgumentError} for a wrong option, naming it. */
+  constructor(options: ClientOptions) {
+    super();
+    if (options.transport === undefined) {
+      throw new InvalidArgumentError('a transport is required (the Node entry builds one from a URL)');
+    }
+    this.factory = options.transport;
+    const eo = engineOptions(options);
+    this.autoVersion = (options.protocolVersion ?? 'auto') === 'auto';
+    this.backoff = options.reconnect === false ? undefined : resolveBackoff(options.reconnect);
+    this.retryOnRefusal = options.reconnect !== false && (options.reconnect?.retryOnRefusal ?? false);
+    this.engine = new SessionEngine(eo, options.session ?? new MemorySessionStore(), this.sink());
+    this.decoder = new PacketDecoder((p) => this.engine.packetReceived(p, Date.now()), {
+      protocolVersion: eo.protocolVersion,
+      maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
+    });
+    // A rejection nobody waits for must not crash the process: `closed()` is optional to await.
+    this.ended.promise.catch(() => {});
+  }
+
+  /** Whether the client is connected now. */
+  get connected(): boolean {
+    return this.status === 'connected';
+  }
+
+  /** The client identifier in use (the broker's choice when it assigned one). */
+  get clientId(): string {
+    return this.engine.clientId;
+  }
+
+  /** The protocol version in use (3 = MQTT 3.1, 4 = 3.1.1, 5). */
+  get protocolVersion(): number {
+    return this.engine.protocolVersion;
+  }
+
+  /**
+   * Opens the connection; resolves on the broker's CONNACK. Rejects with {@link ConnackError} (refused, with its
+   * reason code), {@link TimeoutError} (no CONNACK in time) or {@link ConnectionError} (network), and the client
+   * then ends. Call once.
+   */
+  connect(options?: { signal?: AbortSignal }): Promise<ConnectInfo> {
+    if (this.status !== 'idle')
+      return Promise.reject(new InvalidArgumentError('connect() was called already'));
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(signal.reason);
+    this.firstConnect = deferred();
+    signal?.addEventListener('abort', () => this.destroy(signal.reason as Error), { once: true });
+    this.open();
+    return this.firstConnect.promise;
+  }
+
+  /**
+   * Publishes a message. Resolves when its flow completes for its QoS: once written (0), on PUBACK (1), on
+   * PUBCOMP (2). While offline it waits in the bounded queue. Rejects with {@link PublishError} when the broker
+   * refuses it (MQTT 5 reason code), {@link QueueFullError}, {@link InvalidArgumentError} or
+   * {@link PacketTooLargeError} for bad input (nothing is queued then), or {@link ClientClosedError}.
+   */
+  publish(topic: string, payload: Payload, options?: PublishOptions): Promise<PublishResult> {
+    if (this.status === 'ended' || this.status === 'ending') return Promise.reject(new ClientClosedError());
+    let message: ReturnType<typeof checkPublish>;
+    try {
+      message = checkPublish(
+        topic,
+        toBytes(payload),
+        options,
+        this.engine.protocolVersion,
+        this.engine.brokerLimits,
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const d = deferred<PublishResult>('publish', options?.signal);
+    if (d.settled) return d.promise;
+    this.engine.publish(message, d as Deferred<unknown>, Date.now());
+    this.armTimer();
+    return d.promise;
+  }
+
+  /**
+   * Subscribes to one or more topic filters. Resolves on SUBACK with a handle that holds the granted QoS or
+   * failure code per filter (a failure is reported there, not thrown) and that iterates the messages matching its
+   * filters (`for await (const m of sub)`).
+   */
+  subscribe(filters: string | string[], options?: SubscribeOptions): Promise<SubscriptionHandle> {
+    if (this.status === 'ended' || this.status === 'ending') return Promise.reject(new ClientClosedError());
+    let list: ReturnType<typeof subscriptionList>;
+    try {
+      list = subscriptionList(filters, options, this.engine.protocolVersion);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const handle = this.subs.add(list, options, (h) => this.unsubscribe(h.topicFilters));
+    const d = deferred<AckResult>('subscribe', options?.signal);
+    if (d.settled) {
+      this.subs.remove(handle);
+      return d.promise.then(() => handle);
+    }
+    this.engine.subscribe(list, options?.properties, d as Deferred<unknown>, Date.now());
+    this.armTimer();
+    return d.promise.then(
+      (r) => handle.acknowledged(r),
+      (e: unknown) => {
+        this.subs.remove(handle);
+        throw e;
+      },
+    );
+  }
+
+  /** Removes subscriptions; resolves on UNSUBACK (with MQTT 5 reason codes per filter). */
+  unsubscribe(
+    filters: string | string[],
+    options?: { properties?: { userProperties?: [string, string][] }; signal?: AbortSignal },
+  ): Promise<AckResult> {
+    if (this.status === 'ended' || this.status === 'ending') return Promise.reject(new ClientClosedError());
+    const list = typeof filters === 'string' ? [filters] : filters;
+    if (list.length === 0)
+      return Promise.reject(new InvalidArgumentError('unsubscribe needs at least one topic filter'));
+    const d = deferred<AckResult>('unsubscribe', options?.signal);
+    if (d.settled) return d.promise;
+    this.engine.unsubscribe(list, options?.properties, d as Deferred<unknown>, Date.now());
+    this.armTimer();
+    return d.promise.then((r) => {
+      this.subs.removeFilters(list);
+      return r;
+    });
+  }
+
+  /** All messages the client receives, as an async iterator with a bounded buffer. */
+  messages(options?: IteratorOptions): AsyncIterableIterator<Message> {
+    const q: MessageQueue<Message> = new MessageQueue(options, () => this.iterators.delete(q));
+    if (this.status === 'ended') q.end();
+    else this.iterators.add(q);
+    return q;
+  }
+
+  /**
+   * Ends the client gracefully: with `flush`, waits until every queued and in-flight message is done; then sends
+   * DISCONNECT (MQTT 5: with `reasonCode` and `properties`) and closes. Operations still waiting fail with
+   * {@link ClientClosedError}.
+   */
+  async end(options?: EndOptions): Promise<void> {
+    if (this.status === 'ended') return;
+    if (options?.flush === true && this.engine.pendingCount > 0 && this.status === 'connected') {
+      this.drained ??= deferred();
+      await abortable(this.drained.promise, options.signal);
+    }
+    // The client may have ended while draining (destroy(), or a refusal on reconnect).
+    if ((this.status as Status) === 'ended') return;
+    this.clearReconnect();
+    const wasConnected = this.status === 'connected';
+    this.status = 'ending';
+    if (wasConnected && this.transport !== undefined) {
+      const closed = this.ended.promise;
+      this.engine.disconnect(options?.reasonCode ?? 0, options?.properties, Date.now());
+      await closed;
+    } else {
+      this.finish(undefined);
+    }
+  }
+
+  /** Ends the client at once, without DISCONNECT (a will message is then published by the broker). */
+  destroy(error?: Error): void {
+    if (this.status === 'ended') return;
+    this.clearReconnect();
+    this.status = 'ending';
+    const t = this.transport;
+    if (t !== undefined) {
+      this.closeReason = error;
+      t.destroy();
+    } else {
+      this.finish(error);
+    }
+  }
+
+  /** Resolves when the client has ended for good: with the error that ended it, or undefined after `end()`. */
+  closed(): Promise<Error | undefined> {
+    return this.ended.promise;
+  }
+
+  // --- the connection -------------------------------------------------------------------------------------
+
+  private open(): void {
+    this.status = 'connecting';
+    this.decoder.reset();
+    this.decoder.protocolVersion = this.engine.protocolVersion;
+    this.closeReason = undefined;
+    let transport: Transport | undefined;
+    transport = this.factory({
+      open: () => {
+        if (this.transport !== transport) return;
+        this.engine.connectionOpened(Date.now());
+        this.armTimer();
+      },
+      data: (chunk) => {
+        if (this.transport !== transport) return;
+        this.received(chunk);
+      },
+      close: (error) => {
+        if (this.transport !== transport) return;
+        this.transport = undefined;
+        this.closedTransport(error);
+      },
+    });
+    this.transport = transport;
+  }
+
+  private received(chunk: Uint8Array): void {
+    this.engine.bytesReceived(Date.now());
+    try {
+      this.decoder.push(chunk);
+    } catch (e) {
+      if (!(e instanceof ProtocolError)) throw e;
+      this.engine.protocolError(e.message, e.reasonCode, e);
+    }
+    this.armTimer();
+  }
+
+  private closedTransport(error: Error | undefined): void {
+    this.clearTimer();
+    const wasConnected = this.status === 'connected';
+    const reason = this.closeReason ?? error;
+    this.closeReason = undefined;
+    this.engine.connectionClosed(Date.now());
+    if (this.status === 'ending') {
+      this.finish(reason);
+      return;
+    }
+    const failure = reason ?? new ConnectionError('the connection closed');
+    if (!wasConnected) {
+      this.emit('connectFailure', failure);
+      if (this.tryOlderVersion(failure)) return;
+      if (this.firstConnect !== undefined) {
+        this.finish(failure);
+        return;
+      }
+    } else {
+      if (Date.now() - this.connectedAt >= (this.backoff?.stableAfter ?? 0)) this.attempt = 0;
+    }
+    const again = this.backoff !== undefined && this.mayRetry(failure);
+    if (wasConnected)
+      this.emit('disconnect', { error: failure, willReconnect: again, ...disconnectInfo(failure) });
+    if (again) this.scheduleReconnect();
+    else this.finish(failure);
+  }
+
+  // `auto` protocol version: a broker that refuses 5 as unsupported is asked again with 3.1.1, then 3.1.
+  private tryOlderVersion(failure: Error): boolean {
+    const v = this.engine.protocolVersion;
+    if (!this.autoVersion || v === 3 || !(failure instanceof ConnackError) || failure.reasonCode !== 0x84)
+      return false;
+    this.engine.protocolVersion = v === 5 ? 4 : 3;
+    this.log('info', `broker refused MQTT ${v === 5 ? '5' : '3.1.1'}; trying ${v === 5 ? '3.1.1' : '3.1'}`);
+    this.open();
+    return true;
+  }
+
+  private mayRetry(failure: Error): boolean {
+    if (failure instanceof ConnackError && !isRetryableRefusal(failure.reasonCode))
+      return this.retryOnRefusal;
+    return true;
+  }
+
+  private scheduleReconnect(): void {
+    this.attempt++;
+    const delay = backoffDelay(this.attempt, this.backoff as ResolvedBackoff);
+    this.status = 'waiting';
+    this.emit('reconnecting', { attempt: this.attempt, delay });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.status === 'waiting') this.open();
+    }, delay);
+  }
+
+  private clearReconnect(): void {
+    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
+  }
+
+  private finish(error: Error | undefined): void {
+    if (this.status === 'ended') return;
+    this.status = 'ended';
+    this.clearTimer();
+    this.clearReconnect();
+    this.finalError = error;
+    const closed = new ClientClosedError(error ? `the client ended: ${error.message}` : 'the client ended', {
+      cause: error,
+    });
+    this.firstConnect?.reject(error ?? closed);
+    this.firstConnect = undefined;
+    this.engine.abort(closed);
+    this.drained?.resolve();
+    for (const q of this.iterators) q.end();
+    this.iterators.clear();
+    this.subs.endAll();
+    this.emit('close', error);
+    this.ended.resolve(this.finalError);
+  }
+
+  // --- timers: one timer, armed for the engine's next deadline --------------------------------------------
+
+  private armTimer(): void {
+    const at = this.engine.nextDeadline();
+    if (at === undefined) {
+      this.clearTimer();
+      return;
+    }
+    // An earlier timer is armed: it will re-arm for the later deadline when it fires. This keeps timer churn off
+    // the per-packet path, where the keep-alive deadline moves on every packet.
+    if (this.timer !== undefined && this.timerAt <= at) return;
+    this.clearTimer();
+    this.timerAt = at;
+    const t = setTimeout(() => this.onTimer(), Math.max(0, at - Date.now()));
+    // The socket keeps the process alive while connected; the timer must not keep it alive on its own.
+    (t as { unref?: () => void }).unref?.();
+    this.timer = t;
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+    this.engine.tick(Date.now());
+    this.armTimer();
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  private log(level: 'debug' | 'info' | 'warn', message: string): void {
+    this.emit('log', level, message);
+  }
+
+  // --- what the engine decides -------------------------------------------------------------------------------
+
+  private sink(): EngineSink<Deferred<unknown>> {
+    return {
+      send: (packet) => this.write(packet),
+      deliver: (packet) => this.deliver(packet),
+      settle: (token, error, result) => {
+        if (error !== undefined) token.reject(error);
+        else {
+          token.resolve(result);
+          if (token.kind !== undefined) this.emit(token.kind, result as never);
+        }
+        if (this.drained !== undefined && this.engine.pendingCount === 0) this.drained.resolve();
+      },
+      connected: (connack) => this.onConnected(connack),
+      close: (error) => {
+        this.closeReason = error;
+        const t = this.transport;
+        if (t === undefined) return;
+        if (error === undefined || error instanceof ConnackError || error instanceof ProtocolError) t.end();
+        else t.destroy();
+      },
+    };
+  }
+
+  private write(packet: Packet): void {
+    const t = this.transport;
+    if (t === undefined) return;
+    const version = packet.type === 'connect' ? packet.protocolVersion : this.engine.protocolVersion;
+    t.write(encode(packet, version, { maxPacketSize: this.engine.brokerLimits.maximumPacketSize }));
+  }
+
+  private deliver(packet: PublishPacket): void {
+    const message = new Message(packet);
+    this.emit('message', message);
+    for (const q of this.iterators) q.push(message);
+    this.subs.dispatch(message);
+  }
+
+  private onConnected(connack: ConnackPacket): void {
+    this.status = 'connected';
+    this.connectedAt = Date.now();
+    const info: ConnectInfo = {
+      sessionPresent: connack.sessionPresent,
+      reasonCode: connack.reasonCode,
+      properties: connack.properties,
+      protocolVersion: this.engine.protocolVersion,
+    };
+    this.emit('connect', info);
+    this.firstConnect?.resolve(info);
+    this.firstConnect = undefined;
+  }
+}
+
+function disconnectInfo(error: Error): { reasonCode?: number; properties?: DisconnectProperties } {
+  if (error instanceof ConnectionError && error.reasonCode !== undefined) {
+    const info: { reasonCode?: number; properties?: DisconnectProperties } = { reasonCode: error.reasonCode };
+    if (error.properties !== undefined) info.properties = error.properties;
+    return info;
+  }
+  return {};
+}
+
+function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    promise.then(resolve, reject);
+  });
+}

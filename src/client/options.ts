@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * The client's options, their defaults, and their checks.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from '../packet/errors.js';
+import type { ConnectProperties, ProtocolVersion, QoS, WillProperties } from '../packet/types.js';
+import type { BackoffOptions } from '../session/backoff.js';
+import type { SessionStore } from '../session/store.js';
+import type { EngineOptions } from '../session/types.js';
+import { validateTopicName } from '../topic.js';
+import type { TransportFactory } from '../transport/transport.js';
+import { toBytes } from './payload.js';
+
+/** A will message: published by the broker when the client disappears without a clean DISCONNECT. */
+export interface WillOptions {
+  topic: string;
+  payload: string | Uint8Array;
+  qos?: QoS;
+  retain?: boolean;
+  /** MQTT 5 will properties (will delay, message expiry, content type …). */
+  properties?: WillProperties;
+}
+
+/** Reconnect settings: backoff delays, and whether refusals that cannot succeed on retry are retried anyway. */
+export interface ReconnectOptions extends BackoffOptions {
+  /** Retry after bad credentials, not authorised, banned and the like. Default false. */
+  retryOnRefusal?: boolean;
+}
+
+/** Options of {@link MqttClient}. */
+export interface ClientOptions {
+  /** How to reach the broker. The Node entry's `connect()` builds it from a URL. */
+  transport?: TransportFactory;
+  /** Client identifier; generated when absent. An empty one asks an MQTT 5 broker to assign one. */
+  clientId?: string;
+  /** 3 (MQTT 3.1), 4 (3.1.1), 5, or `auto` (default): try 5, then 3.1.1, then 3.1 when refused as unsupported. */
+  protocolVersion?: ProtocolVersion | 'auto';
+  /** Keep-alive in seconds (default 60; 0 turns it off). */
+  keepAlive?: number;
+  /** Start without a stored session (default true). */
+  clean?: boolean;
+  /** MQTT 5 Session Expiry Interval, seconds. */
+  sessionExpiryInterval?: number;
+  username?: string;
+  password?: string | Uint8Array;
+  will?: WillOptions;
+  /** MQTT 5 CONNECT properties. */
+  properties?: ConnectProperties;
+  /** Milliseconds to wait for CONNACK (default 30,000). */
+  connectTimeout?: number;
+  /** Milliseconds to wait for an answer to PINGREQ (default: half the keep-alive, 1 to 30 s). */
+  pingTimeout?: number;
+  /** Automatic reconnect (default on), or false. */
+  reconnect?: ReconnectOptions | false;
+  /** Most QoS 1/2 messages in flight (default 100; the broker's Receive Maximum may lower it). */
+  maxInflight?: number;
+  /** Most messages waiting to be sent (default 10,000). */
+  maxQueued?: number;
+  /** Queue QoS 0 messages while offline (default true). */
+  queueQoS0?: boolean;
+  /** Subscribe again after the broker lost the session (default true). */
+  resubscribe?: boolean;
+  /** Resend unacknowledged messages as new ones after the broker lost the session (default true). */
+  resendOnSessionLost?: boolean;
+  /** Largest packet accepted from the broker, bytes (default 16 MiB); announced to MQTT 5 brokers. */
+  maxPacketSize?: number;
+  /** Where the session lives (default: in memory). */
+  session?: SessionStore;
+}
+
+/** Default largest inbound packet: bounded, so a broker cannot make the client buffer without limit. */
+export const DEFAULT_MAX_PACKET_SIZE = 16 * 1024 * 1024;
+
+/** A client identifier of 20 characters: short enough for MQTT 3.1's limit of 23. */
+export function generateClientId(): string {
+  const bytes = new Uint8Array(6);
+  globalThis.crypto.getRandomValues(bytes);
+  return `mqttkit_${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+function positiveInt(
+  v: number | undefined,
+  fallback: number,
+  what: string,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v) || v < 0 || v > max) {
+    throw new InvalidArgumentError(`${what} must be an integer from 0 to ${max}, got ${String(v)}`);
+  }
+  return v;
+}
+
+/**
+ * Turns client options into engine options (with `protocolVersion` 5 standing for `auto`).
+ *
+ * @throws {InvalidArgumentError} for a wrong option, naming it.
+ */
+export function engineOptions(o: ClientOptions): EngineOptions {
+  const version = o.protocolVersion ?? 'auto';
+  if (version !== 'auto' && version !== 3 && version !== 4 && version !== 5) {
+    throw new InvalidArgumentError(`protocolVersion must be 3, 4, 5 or 'auto', got ${String(version)}`);
+  }
+  const keepAlive = positiveInt(o.keepAlive, 60, 'keepAlive', 65_535);
+  const maxPacketSize = positiveInt(o.maxPacketSize, DEFAULT_MAX_PACKET_SIZE, 'maxPacketSize', 268_435_460);
+  const properties: ConnectProperties = { ...o.properties };
+  if (o.sessionExpiryInterval !== undefined) {
+    properties.sessionExpiryInterval = positiveInt(
+      o.sessionExpiryInterval,
+      0,
+      'sessionExpiryInterval',
+      0xffff_ffff,
+    );
+  }
+  properties.maximumPacketSize ??= maxPacketSize;
+  const e: EngineOptions = {
+    protocolVersion: version === 'auto' ? 5 : version,
+    clientId: o.clientId ?? generateClientId(),
+    clean: o.clean ?? true,
+    keepAlive,
+    properties,
+    maxInflight: Math.max(1, positiveInt(o.maxInflight, 100, 'maxInflight', 65_535)),
+    maxQueued: positiveInt(o.maxQueued, 10_000, 'maxQueued'),
+    queueQoS0: o.queueQoS0 ?? true,
+    resubscribe: o.resubscribe ?? true,
+    resendOnSessionLost: o.resendOnSessionLost ?? true,
+    connectTimeout: positiveInt(o.connectTimeout, 30_000, 'connectTimeout'),
+    pingTimeout: positiveInt(
+      o.pingTimeout,
+      Math.min(30_000, Math.max(1_000, keepAlive * 500)),
+      'pingTimeout',
+    ),
+  };
+  if (o.username !== undefined) e.username = o.username;
+  if (o.password !== undefined) e.password = toBytes(o.password, 'password');
+  if (o.will !== undefined) {
+    validateTopicName(o.will.topic);
+    e.will = {
+      topic: o.will.topic,
+      payload: toBytes(o.will.payload, 'will payload'),
+      qos: o.will.qos ?? 0,
+      retain: o.will.retain ?? false,
+    };
+    if (o.will.properties !== undefined) e.will.properties = o.will.properties;
+  }
+  return e;
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * The live subscription handles of a client, and routing of each message to the ones it matches.
+ *
+ * @module
+ */
+import type { Subscription } from '../packet/types.js';
+import type { AckResult } from '../session/types.js';
+import type { Message } from './message.js';
+import type { IteratorOptions } from './message-queue.js';
+import { SubscriptionHandle } from './subscription-handle.js';
+
+/** The set of subscription handles. */
+export class Subscriptions {
+  private readonly handles = new Set<SubscriptionHandle>();
+
+  /** Registers a handle at once, so no message that arrives right after the SUBACK is missed. */
+  add(
+    list: Subscription[],
+    options: IteratorOptions | undefined,
+    unsubscribe: (h: SubscriptionHandle) => Promise<AckResult>,
+  ): SubscriptionHandle {
+    const h = new SubscriptionHandle(list, options, (x) => this.handles.delete(x), unsubscribe);
+    this.handles.add(h);
+    return h;
+  }
+
+  /** Forgets a handle. */
+  remove(h: SubscriptionHandle): void {
+    h.end();
+  }
+
+  /** Ends the handles whose filters are all among `filters`. */
+  removeFilters(filters: string[]): void {
+    const gone = new Set(filters);
+    for (const h of this.handles) if (h.topicFilters.every((f) => gone.has(f))) h.end();
+  }
+
+  /** Offers a message to every handle. */
+  dispatch(message: Message): void {
+    for (const h of this.handles) h.offer(message);
+  }
+
+  /** Ends every handle (the client ended). */
+  endAll(): void {
+    for (const h of [...this.handles]) h.end();
+  }
+}

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * Broker URLs: `mqtt://` and `tcp://` (port 1883), `mqtts://` and `tls://` (port 8883), with optional user
+ * name and password.
+ *
+ * @module
+ */
+import { InvalidArgumentError } from '../packet/errors.js';
+
+/** A parsed broker URL. */
+export interface BrokerAddress {
+  secure: boolean;
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+}
+
+const SCHEMES: Record<string, { secure: boolean; port: number }> = {
+  'mqtt:': { secure: false, port: 1883 },
+  'tcp:': { secure: false, port: 1883 },
+  'mqtts:': { secure: true, port: 8883 },
+  'tls:': { secure: true, port: 8883 },
+  'ssl:': { secure: true, port: 8883 },
+};
+
+/** Parses `url`. @throws {InvalidArgumentError} for an unknown scheme or a malformed URL. */
+export function parseBrokerUrl(url: string): BrokerAddress {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new InvalidArgumentError(`not a valid broker URL: ${url}`);
+  }
+  const scheme = SCHEMES[u.protocol];
+  if (scheme === undefined) {
+    throw new InvalidArgumentError(
+      `unsupported URL scheme ${u.protocol} (use mqtt://, mqtts://, tcp:// or tls://)`,
+    );
+  }
+  // IPv6 literals come bracketed from URL; sockets want them bare.
+  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  if (host === '') throw new InvalidArgumentError(`the broker URL has no host: ${url}`);
+  const address: BrokerAddress = { secure: scheme.secure, host, port: u.port ? Number(u.port) : scheme.port };
+  if (u.username !== '') address.username = decodeURIComponent(u.username);
+  if (u.password !== '') address.password = decodeURIComponent(u.password);
+  return address;
+}

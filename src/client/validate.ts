@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * Checks of what the application hands over, before anything is queued: bad input fails at once with a clear
+ * error and leaves the session untouched.
+ *
+ * @module
+ */
+
+import { encode } from '../packet/encode.js';
+import { InvalidArgumentError } from '../packet/errors.js';
+import type { ProtocolVersion, QoS, Subscription } from '../packet/types.js';
+import type { BrokerLimits } from '../session/engine.js';
+import type { OutgoingMessage } from '../session/store.js';
+import { validateTopicFilter, validateTopicName } from '../topic.js';
+import type { PublishOptions, SubscribeOptions } from './events.js';
+
+function checkQos(qos: unknown, what: string): QoS {
+  if (qos !== 0 && qos !== 1 && qos !== 2)
+    throw new InvalidArgumentError(`${what} must be 0, 1 or 2, got ${String(qos)}`);
+  return qos;
+}
+
+/**
+ * The message to hand to the engine. Properties and a size near the broker's limit are checked by encoding the
+ * packet once; the common case (no properties, far below the limit) costs no encoding.
+ *
+ * @throws {InvalidArgumentError} or {@link PacketTooLargeError}
+ */
+export function checkPublish(
+  topic: string,
+  payload: Uint8Array,
+  options: PublishOptions | undefined,
+  version: ProtocolVersion,
+  limits: Readonly<BrokerLimits>,
+): OutgoingMessage {
+  validateTopicName(topic);
+  const qos = checkQos(options?.qos ?? 0, 'qos');
+  const message: OutgoingMessage = { topic, payload, qos, retain: options?.retain === true };
+  const properties = options?.properties;
+  if (properties !== undefined) message.properties = properties;
+  const roughSize = 7 + 3 * topic.length + payload.length;
+  if (properties !== undefined || roughSize + 1024 > limits.maximumPacketSize) {
+    const trial = { type: 'publish', ...message, dup: false } as const;
+    encode(
+      qos > 0 ? { ...trial, packetId: 1 } : trial,
+      version === 5 || properties !== undefined ? 5 : version,
+      {
+        maxPacketSize: limits.maximumPacketSize,
+      },
+    );
+  }
+  return message;
+}
+
+/** The subscriptions of a SUBSCRIBE request. @throws {InvalidArgumentError} */
+export function subscriptionList(
+  filters: string | string[],
+  options: SubscribeOptions | undefined,
+  version: ProtocolVersion,
+): Subscription[] {
+  const list = typeof filters === 'string' ? [filters] : filters;
+  if (!Array.isArray(list) || list.length === 0)
+    throw new InvalidArgumentError('subscribe needs at least one topic filter');
+  const qos = checkQos(options?.qos ?? 0, 'qos');
+  const v5only = options?.noLocal || options?.retainAsPublished || (options?.retainHandling ?? 0) !== 0;
+  if (v5only && version !== 5)
+    throw new InvalidArgumentError('noLocal, retainAsPublished and retainHandling need MQTT 5');
+  return list.map((topicFilter) => {
+    validateTopicFilter(topicFilter);
+    return {
+      topicFilter,
+      qos,
+      noLocal: options?.noLocal === true,
+      retainAsPublished: options?.retainAsPublished === true,
+      retainHandling: options?.retainHandling ?? 0,
+    };
+  });
+}

@@ -1,0 +1,424 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * The protocol engine: a state machine that takes events (a connection opened or closed, a packet arrived, the
+ * application wants to publish or subscribe, time passed) and answers through an {@link EngineSink}. It does no
+ * I/O and reads no clock: every event carries the time. The states and transitions are drawn in
+ * docs/architecture.md.
+ *
+ * @module
+ */
+import { ConnackError, ConnectionError, ProtocolError, TimeoutError } from '../errors.js';
+import { ReasonCode } from '../packet/reason-codes.js';
+import type {
+  ConnackPacket,
+  DisconnectPacket,
+  DisconnectProperties,
+  Packet,
+  ProtocolVersion,
+  PublishPacket,
+  SubscribePacket,
+  SubscribeProperties,
+  Subscription,
+  UnsubscribePacket,
+  UnsubscribeProperties,
+} from '../packet/types.js';
+import { Outgoing } from './outgoing.js';
+import { PacketIdAllocator } from './packet-ids.js';
+import type { OutgoingMessage, SessionStore } from './store.js';
+import type { EngineOptions, EngineSink } from './types.js';
+
+/** Connection phases. `offline`: no transport; `connecting`: CONNECT sent; `connected`: CONNACK accepted. */
+export type Phase = 'offline' | 'connecting' | 'connected' | 'closing';
+
+/** Limits the broker announced in CONNACK (MQTT 5), with the defaults that apply when it did not. */
+export interface BrokerLimits {
+  receiveMaximum: number;
+  maximumPacketSize: number;
+  topicAliasMaximum: number;
+  maximumQoS: 0 | 1 | 2;
+  retainAvailable: boolean;
+  /** The keep-alive in force: the Server Keep Alive when given, else what the client asked for. */
+  keepAlive: number;
+}
+
+interface PendingRequest<T> {
+  packet: SubscribePacket | UnsubscribePacket;
+  token: T | undefined;
+}
+
+/** The session engine. `T` is the caller's token for an operation awaiting its outcome. */
+export class SessionEngine<T> {
+  /** Version used for the next connection (the client lowers it when falling back). */
+  protocolVersion: ProtocolVersion;
+  /** Client identifier for the next connection (a broker-assigned one replaces an empty one). */
+  clientId: string;
+
+  private phase: Phase = 'offline';
+  private limits: BrokerLimits;
+  private now = 0;
+  private lastSent = 0;
+  private lastReceived = 0;
+  private pingSentAt = 0;
+  private connackDeadline = 0;
+  private readonly ids = new PacketIdAllocator();
+  private readonly requests = new Map<number, PendingRequest<T>>();
+  private readonly out: Outgoing<T>;
+
+  constructor(
+    readonly options: EngineOptions,
+    readonly store: SessionStore,
+    private readonly sink: EngineSink<T>,
+  ) {
+    this.protocolVersion = options.protocolVersion;
+    this.clientId = options.clientId;
+    this.limits = defaultLimits(options.keepAlive);
+    this.out = new Outgoing(options, store, {
+      send: (p) => this.send(p),
+      settle: (token, error, result) => sink.settle(token, error, result),
+      allocate: () => this.allocateId(),
+      window: () => Math.min(this.options.maxInflight, this.limits.receiveMaximum),
+      online: () => this.phase === 'connected',
+      version: () => this.protocolVersion,
+    });
+  }
+
+  /** The current phase. */
+  get state(): Phase {
+    return this.phase;
+  }
+
+  /** What the broker announced on the current (or last) connection. */
+  get brokerLimits(): Readonly<BrokerLimits> {
+    return this.limits;
+  }
+
+  /** Messages waiting to be sent and messages in flight. */
+  get pendingCount(): number {
+    return this.store.queueLength + this.store.inflightCount;
+  }
+
+  /** A transport is open: send CONNECT and wait for CONNACK. */
+  connectionOpened(now: number): void {
+    this.now = now;
+    this.phase = 'connecting';
+    this.lastReceived = now;
+    this.pingSentAt = 0;
+    this.connackDeadline = now + this.options.connectTimeout;
+    this.limits = defaultLimits(this.options.keepAlive);
+    this.out.connectionReset();
+    const o = this.options;
+    const connect: Packet = {
+      type: 'connect',
+      protocolVersion: this.protocolVersion,
+      clientId: this.clientId,
+      clean: o.clean,
+      keepAlive: o.keepAlive,
+    };
+    if (o.username !== undefined) connect.username = o.username;
+    if (o.password !== undefined) connect.password = o.password;
+    if (o.will !== undefined) connect.will = this.protocolVersion === 5 ? o.will : withoutProperties(o.will);
+    if (o.properties !== undefined && this.protocolVersion === 5) connect.properties = o.properties;
+    this.send(connect);
+  }
+
+  /** Bytes arrived (perhaps only part of a packet): the connection is alive. */
+  bytesReceived(now: number): void {
+    this.now = now;
+    this.lastReceived = now;
+    this.pingSentAt = 0;
+  }
+
+  /** The transport closed (or failed). The session state stays for the next connection. */
+  connectionClosed(now: number): void {
+    this.now = now;
+    this.phase = 'offline';
+    this.out.connectionReset();
+  }
+
+  /** A packet arrived. */
+  packetReceived(packet: Packet, now: number): void {
+    this.bytesReceived(now);
+    if (this.phase === 'connecting') {
+      if (packet.type === 'connack') this.onConnack(packet);
+      else this.protocolError(`expected CONNACK, got ${packet.type.toUpperCase()}`);
+      return;
+    }
+    if (this.phase !== 'connected') return;
+    switch (packet.type) {
+      case 'publish':
+        this.onPublish(packet);
+        return;
+      case 'puback':
+      case 'pubrec':
+      case 'pubcomp':
+        this.out.onAck(packet);
+        return;
+      case 'pubrel':
+        this.onPubrel(packet.packetId);
+        return;
+      case 'suback':
+      case 'unsuback':
+        this.onRequestAck(packet.type, packet.packetId, packet.reasonCodes, packet.properties);
+        return;
+      case 'pingresp':
+        return;
+      case 'disconnect':
+        this.onDisconnect(packet);
+        return;
+      default:
+        this.protocolError(`a client does not accept ${packet.type.toUpperCase()}`);
+    }
+  }
+
+  /** Hands over a message to publish; `token` is settled when its flow completes (or fails). */
+  publish(message: OutgoingMessage, token: T | undefined, now: number): void {
+    this.now = now;
+    this.out.publish(message, token);
+  }
+
+  /** Asks for a subscription; `token` is settled with the SUBACK's reason codes. */
+  subscribe(
+    subscriptions: Subscription[],
+    properties: SubscribeProperties | undefined,
+    token: T | undefined,
+    now: number,
+  ): void {
+    this.now = now;
+    const packet: SubscribePacket = { type: 'subscribe', packetId: 0, subscriptions };
+    if (properties !== undefined) packet.properties = properties;
+    this.request(packet, token);
+  }
+
+  /** Asks to remove subscriptions; `token` is settled with the UNSUBACK. */
+  unsubscribe(
+    topicFilters: string[],
+    properties: UnsubscribeProperties | undefined,
+    token: T | undefined,
+    now: number,
+  ): void {
+    this.now = now;
+    const packet: UnsubscribePacket = { type: 'unsubscribe', packetId: 0, topicFilters };
+    if (properties !== undefined) packet.properties = properties;
+    this.request(packet, token);
+  }
+
+  /** Ends the connection on purpose: DISCONNECT (with a reason code in MQTT 5), then close. */
+  disconnect(reasonCode: number, properties: DisconnectProperties | undefined, now: number): void {
+    this.now = now;
+    if (this.phase === 'connected') {
+      const packet: DisconnectPacket = {
+        type: 'disconnect',
+        reasonCode: this.protocolVersion === 5 ? reasonCode : 0,
+      };
+      if (properties !== undefined && this.protocolVersion === 5) packet.properties = properties;
+      this.send(packet);
+    }
+    this.phase = 'closing';
+    this.sink.close(undefined);
+  }
+
+  /**
+   * Fails every operation still waiting (the client is ending for good). Stored messages stay in the store, so
+   * that a durable store can resume them in another process.
+   */
+  abort(error: Error): void {
+    this.out.abort(error);
+    for (const [id, r] of this.requests) {
+      this.requests.delete(id);
+      if (r.token !== undefined) this.sink.settle(r.token, error, undefined);
+    }
+  }
+
+  /** Time passed: sends PINGREQ when due, and gives up on a silent connection. */
+  tick(now: number): void {
+    this.now = now;
+    if (this.phase === 'connecting' && now >= this.connackDeadline) {
+      this.phase = 'closing';
+      this.sink.close(new TimeoutError(`no CONNACK within ${this.options.connectTimeout} ms`));
+      return;
+    }
+    if (this.phase !== 'connected' || this.limits.keepAlive === 0) return;
+    if (this.pingSentAt > 0) {
+      if (now - this.pingSentAt >= this.options.pingTimeout) {
+        this.phase = 'closing';
+        this.sink.close(new TimeoutError(`no answer to PINGREQ within ${this.options.pingTimeout} ms`));
+      }
+      return;
+    }
+    if (now >= this.nextPingAt()) {
+      this.send({ type: 'pingreq' });
+      this.pingSentAt = now;
+    }
+  }
+
+  /** When `tick` next has something to do, or undefined if nothing is timed. */
+  nextDeadline(): number | undefined {
+    if (this.phase === 'connecting') return this.connackDeadline;
+    if (this.phase !== 'connected' || this.limits.keepAlive === 0) return undefined;
+    if (this.pingSentAt > 0) return this.pingSentAt + this.options.pingTimeout;
+    return this.nextPingAt();
+  }
+
+  // A PINGREQ is due a keep-alive after the last packet sent ([MQTT-3.1.2-23]) and also a keep-alive after the
+  // last one received, so that a client that only sends still notices a connection that went silent.
+  private nextPingAt(): number {
+    return Math.min(this.lastSent, this.lastReceived) + this.limits.keepAlive * 1000;
+  }
+
+  private send(packet: Packet): void {
+    this.lastSent = this.now;
+    this.sink.send(packet);
+  }
+
+  private allocateId(): number {
+    return this.ids.allocate((id) => this.store.getInflight(id) !== undefined || this.requests.has(id));
+  }
+
+  private request(packet: SubscribePacket | UnsubscribePacket, token: T | undefined): void {
+    const id = this.allocateId();
+    if (id === 0) {
+      if (token !== undefined)
+        this.sink.settle(token, new ProtocolError(0x80, 'all packet identifiers in use'), undefined);
+      return;
+    }
+    packet.packetId = id;
+    this.requests.set(id, { packet, token });
+    if (this.phase === 'connected') this.send(packet);
+  }
+
+  private onConnack(packet: ConnackPacket): void {
+    if (packet.reasonCode >= 0x80) {
+      this.phase = 'closing';
+      this.sink.close(new ConnackError(packet));
+      return;
+    }
+    // [MQTT-3.2.2-4] (3.1.1) / [MQTT-3.2.2-2] (5): a clean start cannot find a session.
+    if (this.options.clean && packet.sessionPresent) {
+      this.protocolError('the broker reported a session present on a clean start');
+      return;
+    }
+    this.applyConnack(packet);
+    this.phase = 'connected';
+    if (!packet.sessionPresent) this.sessionLost();
+    // Requests left unanswered by the last connection go again, with their identifiers still reserved.
+    for (const r of this.requests.values()) this.send(r.packet);
+    this.out.resume(packet.sessionPresent);
+    this.sink.connected(packet);
+  }
+
+  private applyConnack(packet: ConnackPacket): void {
+    const p = packet.properties;
+    const limits = defaultLimits(this.options.keepAlive);
+    if (p !== undefined) {
+      if (p.receiveMaximum !== undefined) limits.receiveMaximum = p.receiveMaximum;
+      if (p.maximumPacketSize !== undefined) limits.maximumPacketSize = p.maximumPacketSize;
+      if (p.topicAliasMaximum !== undefined) limits.topicAliasMaximum = p.topicAliasMaximum;
+      if (p.maximumQoS !== undefined) limits.maximumQoS = p.maximumQoS;
+      if (p.retainAvailable !== undefined) limits.retainAvailable = p.retainAvailable;
+      if (p.serverKeepAlive !== undefined) limits.keepAlive = p.serverKeepAlive; // [MQTT-3.2.2-21]
+      if (p.assignedClientIdentifier !== undefined) this.clientId = p.assignedClientIdentifier;
+    }
+    this.limits = limits;
+  }
+
+  // The broker has no session: its packet identifiers are void, and so is our record of inbound QoS 2 messages.
+  private sessionLost(): void {
+    this.store.clearIncoming();
+    if (!this.options.resubscribe) return;
+    for (const s of this.store.subscriptions()) {
+      const packet: SubscribePacket = { type: 'subscribe', packetId: 0, subscriptions: [s.subscription] };
+      if (s.properties !== undefined && this.protocolVersion === 5) packet.properties = s.properties;
+      this.request(packet, undefined);
+    }
+  }
+
+  private onPublish(packet: PublishPacket): void {
+    const id = packet.packetId ?? 0;
+    if (packet.qos === 0) {
+      this.sink.deliver(packet);
+    } else if (packet.qos === 1) {
+      this.sink.deliver(packet);
+      this.send({ type: 'puback', packetId: id, reasonCode: 0 });
+    } else if (this.store.hasIncoming(id)) {
+      // The broker sent it again before our PUBREC arrived: acknowledge, but it was delivered already.
+      this.send({ type: 'pubrec', packetId: id, reasonCode: 0 });
+    } else {
+      const max = this.options.properties?.receiveMaximum ?? 65_535;
+      if (this.protocolVersion === 5 && this.store.incomingCount >= max) {
+        this.protocolError(`more than ${max} QoS 2 messages in flight`, ReasonCode.ReceiveMaximumExceeded);
+        return;
+      }
+      this.store.addIncoming(id);
+      this.sink.deliver(packet);
+      this.send({ type: 'pubrec', packetId: id, reasonCode: 0 });
+    }
+  }
+
+  private onPubrel(packetId: number): void {
+    const known = this.store.hasIncoming(packetId);
+    if (known) this.store.deleteIncoming(packetId);
+    // An unknown identifier is still completed, so the broker can free it; MQTT 5 says why. [MQTT-4.3.3-?]
+    const reasonCode = known || this.protocolVersion !== 5 ? 0 : ReasonCode.PacketIdentifierNotFound;
+    this.send({ type: 'pubcomp', packetId, reasonCode });
+  }
+
+  private onRequestAck(
+    type: 'suback' | 'unsuback',
+    packetId: number,
+    reasonCodes: number[],
+    properties: SubscribePacket['properties'],
+  ): void {
+    const r = this.requests.get(packetId);
+    if (r === undefined || (type === 'suback') !== (r.packet.type === 'subscribe')) return;
+    this.requests.delete(packetId);
+    if (r.packet.type === 'subscribe') {
+      r.packet.subscriptions.forEach((subscription, i) => {
+        const code = reasonCodes[i] ?? 0x80;
+        if (code < 0x80) {
+          const entry: { subscription: Subscription; properties?: SubscribeProperties } = { subscription };
+          if (r.packet.properties !== undefined)
+            entry.properties = r.packet.properties as SubscribeProperties;
+          this.store.putSubscription(entry);
+        }
+      });
+    } else {
+      for (const f of r.packet.topicFilters) this.store.deleteSubscription(f);
+    }
+    if (r.token !== undefined) {
+      this.sink.settle(r.token, undefined, { reasonCodes, properties: properties as undefined });
+    }
+  }
+
+  private onDisconnect(packet: DisconnectPacket): void {
+    this.phase = 'closing';
+    const reason = packet.properties?.reasonString;
+    const text = `the broker disconnected: reason code 0x${packet.reasonCode.toString(16).padStart(2, '0')}`;
+    this.sink.close(new ConnectionError(reason ? `${text}: ${reason}` : text, { disconnect: packet }));
+  }
+
+  /**
+   * Closes the connection for a broken rule, telling an MQTT 5 broker why with `reasonCode`. `error` is what to
+   * report (the decoder's own error, with its byte offset), by default a ProtocolError made of the message.
+   */
+  protocolError(message: string, reasonCode: number = ReasonCode.ProtocolError, error?: Error): void {
+    if (this.phase === 'offline' || this.phase === 'closing') return;
+    if (this.protocolVersion === 5) this.send({ type: 'disconnect', reasonCode });
+    this.phase = 'closing';
+    this.sink.close(error ?? new ProtocolError(reasonCode, message));
+  }
+}
+
+function defaultLimits(keepAlive: number): BrokerLimits {
+  return {
+    receiveMaximum: 65_535,
+    maximumPacketSize: 268_435_460,
+    topicAliasMaximum: 0,
+    maximumQoS: 2,
+    retainAvailable: true,
+    keepAlive,
+  };
+}
+
+function withoutProperties(will: NonNullable<EngineOptions['will']>): NonNullable<EngineOptions['will']> {
+  return { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
+}

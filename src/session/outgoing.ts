@@ -1,0 +1,221 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * Outgoing publications: the queue, the in-flight window, the QoS 1 and QoS 2 flows, and what is resent after a
+ * reconnect. Part of the session engine; it does no I/O.
+ *
+ * @module
+ */
+import { ConnectionError, PublishError, QueueFullError } from '../errors.js';
+import { ReasonCode } from '../packet/reason-codes.js';
+import type {
+  Packet,
+  ProtocolVersion,
+  PubackPacket,
+  PubcompPacket,
+  PublishPacket,
+  PubrecPacket,
+} from '../packet/types.js';
+import type { OutgoingMessage, SessionStore, StoredPublish } from './store.js';
+import type { EngineOptions, PublishResult } from './types.js';
+
+/** What the outgoing side needs from the engine around it. */
+export interface OutgoingHost<T> {
+  send(packet: Packet): void;
+  settle(token: T, error: Error | undefined, result: PublishResult | undefined): void;
+  /** A free packet identifier, or 0 when none is. */
+  allocate(): number;
+  /** How many QoS 1/2 publications may be unacknowledged at once now. */
+  window(): number;
+  online(): boolean;
+  version(): ProtocolVersion;
+}
+
+const QOS0_RESULT: PublishResult = Object.freeze({
+  packetId: undefined,
+  reasonCode: 0,
+  properties: undefined,
+});
+
+/** The outgoing half of the session engine. */
+export class Outgoing<T> {
+  // Tokens live here rather than in the store: a promise cannot be written to disk.
+  private readonly tokens = new Map<number, T>();
+  // Identifiers of the publications sent on this connection and not yet acknowledged: the window in use.
+  private readonly sent = new Set<number>();
+  // In-flight identifiers still to resend on this connection, in their original order.
+  private resend: number[] = [];
+  private resendAt = 0;
+
+  constructor(
+    private readonly options: EngineOptions,
+    private readonly store: SessionStore,
+    private readonly host: OutgoingHost<T>,
+  ) {}
+
+  /** A connection ended or began: nothing is in flight on it yet. */
+  connectionReset(): void {
+    this.sent.clear();
+    this.resend = [];
+    this.resendAt = 0;
+  }
+
+  /** Takes a message to publish. */
+  publish(message: OutgoingMessage, token: T | undefined): void {
+    const online = this.host.online();
+    if (message.qos === 0 && online && this.store.queueLength === 0) {
+      this.host.send(this.toPacket(message, 0, false));
+      if (token !== undefined) this.host.settle(token, undefined, QOS0_RESULT);
+      return;
+    }
+    if (message.qos === 0 && !online && !this.options.queueQoS0) {
+      if (token !== undefined) this.host.settle(token, new ConnectionError('not connected'), undefined);
+      return;
+    }
+    if (this.store.queueLength >= this.options.maxQueued) {
+      if (token !== undefined) this.host.settle(token, new QueueFullError(this.options.maxQueued), undefined);
+      return;
+    }
+    const entry: StoredPublish = {
+      seq: this.store.nextSeq(),
+      message,
+      packetId: 0,
+      stage: 'queued',
+      sentBefore: false,
+    };
+    if (token !== undefined) this.tokens.set(entry.seq, token);
+    this.store.enqueue(entry);
+    this.pump();
+  }
+
+  /** A PUBACK, PUBREC or PUBCOMP arrived. */
+  onAck(packet: PubackPacket | PubrecPacket | PubcompPacket): void {
+    const entry = this.store.getInflight(packet.packetId);
+    if (packet.type === 'puback') {
+      if (entry?.message.qos === 1) this.finish(entry, packet);
+    } else if (packet.type === 'pubcomp') {
+      if (entry?.stage === 'pubrel') this.finish(entry, packet);
+    } else if (entry === undefined || entry.message.qos !== 2) {
+      // Not ours (any more): release it anyway so the broker can free the identifier.
+      const reasonCode = this.host.version() === 5 ? ReasonCode.PacketIdentifierNotFound : 0;
+      this.host.send({ type: 'pubrel', packetId: packet.packetId, reasonCode });
+    } else if (packet.reasonCode >= 0x80) {
+      this.finish(entry, packet); // [MQTT-4.3.3-?] a failed PUBREC ends the flow: no PUBREL
+    } else {
+      if (entry.stage !== 'pubrel') {
+        entry.stage = 'pubrel';
+        this.store.putInflight(entry);
+      }
+      this.host.send({ type: 'pubrel', packetId: entry.packetId, reasonCode: 0 });
+    }
+  }
+
+  /**
+   * CONNACK accepted. With the session present, in-flight messages go again with their identifiers (PUBLISH with
+   * DUP, or PUBREL), as the window allows; without it their identifiers mean nothing to the broker, so they go
+   * back to the head of the queue as new publications, or fail, as configured.
+   */
+  resume(sessionPresent: boolean): void {
+    if (sessionPresent) {
+      for (const e of this.store.inflight()) this.resend.push(e.packetId);
+    } else {
+      const entries = [...this.store.inflight()];
+      for (const e of entries) this.store.deleteInflight(e.packetId);
+      if (this.options.resendOnSessionLost) {
+        for (let i = entries.length - 1; i >= 0; i--) {
+          const e = entries[i] as StoredPublish;
+          e.packetId = 0;
+          e.stage = 'queued';
+          e.sentBefore = false;
+          this.store.enqueue(e, true);
+        }
+      } else {
+        for (const e of entries)
+          this.settle(e, new ConnectionError('the broker lost the session'), undefined);
+      }
+    }
+    this.pump();
+  }
+
+  /** Fails every publication still awaited; the messages themselves stay in the store. */
+  abort(error: Error): void {
+    for (const [seq, token] of this.tokens) {
+      this.tokens.delete(seq);
+      this.host.settle(token, error, undefined);
+    }
+  }
+
+  // Sends what the window allows: resends first, then the queue in order.
+  private pump(): void {
+    if (!this.host.online()) return;
+    const window = this.host.window();
+    while (this.resendAt < this.resend.length && this.sent.size < window) {
+      const entry = this.store.getInflight(this.resend[this.resendAt++] as number);
+      if (entry !== undefined) this.sendEntry(entry);
+    }
+    if (this.resendAt < this.resend.length) return;
+    for (let head = this.store.peek(); head !== undefined; head = this.store.peek()) {
+      if (head.message.qos === 0) {
+        this.store.dequeue();
+        this.host.send(this.toPacket(head.message, 0, false));
+        this.settle(head, undefined, QOS0_RESULT);
+        continue;
+      }
+      if (this.sent.size >= window) return;
+      const id = this.host.allocate();
+      if (id === 0) return;
+      this.store.dequeue();
+      head.packetId = id;
+      head.stage = 'publish';
+      this.store.putInflight(head);
+      this.sendEntry(head);
+    }
+  }
+
+  private sendEntry(entry: StoredPublish): void {
+    if (entry.stage === 'pubrel') {
+      this.host.send({ type: 'pubrel', packetId: entry.packetId, reasonCode: 0 });
+    } else {
+      // [MQTT-3.3.1-1] DUP marks a PUBLISH sent before with this identifier.
+      this.host.send(this.toPacket(entry.message, entry.packetId, entry.sentBefore));
+      if (!entry.sentBefore) {
+        entry.sentBefore = true;
+        this.store.putInflight(entry);
+      }
+    }
+    this.sent.add(entry.packetId);
+  }
+
+  private finish(entry: StoredPublish, ack: PubackPacket | PubrecPacket | PubcompPacket): void {
+    this.store.deleteInflight(entry.packetId);
+    this.sent.delete(entry.packetId);
+    const failed = ack.reasonCode >= 0x80;
+    const error = failed ? new PublishError(ack.reasonCode, ack.properties, ack.type) : undefined;
+    this.settle(entry, error, failed ? undefined : result(ack));
+    this.pump();
+  }
+
+  private settle(entry: StoredPublish, error: Error | undefined, res: PublishResult | undefined): void {
+    const token = this.tokens.get(entry.seq);
+    if (token === undefined) return;
+    this.tokens.delete(entry.seq);
+    this.host.settle(token, error, res);
+  }
+
+  private toPacket(m: OutgoingMessage, packetId: number, dup: boolean): PublishPacket {
+    const p: PublishPacket = {
+      type: 'publish',
+      topic: m.topic,
+      payload: m.payload,
+      qos: m.qos,
+      retain: m.retain,
+      dup,
+    };
+    if (m.qos > 0) p.packetId = packetId;
+    if (m.properties !== undefined && this.host.version() === 5) p.properties = m.properties;
+    return p;
+  }
+}
+
+function result(ack: PubackPacket | PubrecPacket | PubcompPacket): PublishResult {
+  return { packetId: ack.packetId, reasonCode: ack.reasonCode, properties: ack.properties };
+}

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * The session state that outlives a network connection, behind one interface so that a durable store can replace
+ * the in-memory one without touching the engine. Everything here is plain data (no promises, no callbacks), so a
+ * store can write it to disk as it is.
+ *
+ * @module
+ */
+import type { PublishProperties, QoS, SubscribeProperties, Subscription } from '../packet/types.js';
+
+/** An application message on its way out. */
+export interface OutgoingMessage {
+  topic: string;
+  payload: Uint8Array;
+  qos: QoS;
+  retain: boolean;
+  properties?: PublishProperties;
+}
+
+/**
+ * One outgoing message the session is responsible for: waiting in the queue (`packetId` 0), or in flight with
+ * its packet identifier and how far its flow has come.
+ */
+export interface StoredPublish {
+  /** Unique, increasing per message: the order messages were handed over. */
+  seq: number;
+  message: OutgoingMessage;
+  /** 0 while queued. */
+  packetId: number;
+  /** `publish`: PUBLISH sent, waiting for PUBACK or PUBREC; `pubrel`: PUBREC received, PUBREL sent. */
+  stage: 'queued' | 'publish' | 'pubrel';
+  /** Set once the message has been sent on some connection, so a resend carries DUP. */
+  sentBefore: boolean;
+}
+
+/** A subscription to restore when the broker has lost the session. */
+export interface StoredSubscription {
+  subscription: Subscription;
+  properties?: SubscribeProperties;
+}
+
+/**
+ * Storage of a session. All methods are synchronous; a durable implementation records each change before it
+ * returns (or batches, per its own durability policy).
+ */
+export interface SessionStore {
+  /** Messages in flight (packetId > 0), in the order they were first sent. */
+  inflight(): IterableIterator<StoredPublish>;
+  /** Number of messages in flight. */
+  readonly inflightCount: number;
+  /** The in-flight message with this identifier. */
+  getInflight(packetId: number): StoredPublish | undefined;
+  /** Adds an in-flight message or updates it in place (its position in the order does not change). */
+  putInflight(entry: StoredPublish): void;
+  /** Forgets an in-flight message (its flow is complete). */
+  deleteInflight(packetId: number): void;
+
+  /** Messages waiting to be sent, oldest first. */
+  queued(): IterableIterator<StoredPublish>;
+  readonly queueLength: number;
+  /** Appends to the queue (or, with `front`, puts it first). */
+  enqueue(entry: StoredPublish, front?: boolean): void;
+  /** The oldest queued message, left in the queue. */
+  peek(): StoredPublish | undefined;
+  /** Removes and returns the oldest queued message. */
+  dequeue(): StoredPublish | undefined;
+
+  /** Packet identifiers of inbound QoS 2 messages delivered and awaiting PUBREL. */
+  /** Whether an inbound QoS 2 message with this identifier awaits PUBREL. */
+  hasIncoming(packetId: number): boolean;
+  /** Records an inbound QoS 2 message as delivered, awaiting PUBREL. */
+  addIncoming(packetId: number): void;
+  /** Forgets an inbound QoS 2 identifier (PUBREL arrived). */
+  deleteIncoming(packetId: number): void;
+  readonly incomingCount: number;
+  /** Forgets every inbound QoS 2 identifier (the broker lost the session). */
+  clearIncoming(): void;
+
+  /** The client's subscriptions, by topic filter. */
+  subscriptions(): IterableIterator<StoredSubscription>;
+  /** Records a granted subscription. */
+  putSubscription(entry: StoredSubscription): void;
+  /** Forgets a subscription. */
+  deleteSubscription(topicFilter: string): void;
+
+  /** The next message sequence number to hand out; kept so that a durable store continues the sequence. */
+  nextSeq(): number;
+
+  /** Forgets everything (a clean session). */
+  clear(): void;
+}
+
+/** The default store: the session lives as long as the process. */
+export class MemorySessionStore implements SessionStore {
+  private readonly inflightMap = new Map<number, StoredPublish>();
+  private queue: StoredPublish[] = [];
+  private queueHead = 0;
+  private readonly incoming = new Set<number>();
+  private readonly subs = new Map<string, StoredSubscription>();
+  private seq = 0;
+
+  inflight(): IterableIterator<StoredPublish> {
+    return this.inflightMap.values();
+  }
+  get inflightCount(): number {
+    return this.inflightMap.size;
+  }
+  /** The in-flight message with this identifier. */
+  getInflight(packetId: number): StoredPublish | undefined {
+    return this.inflightMap.get(packetId);
+  }
+  putInflight(entry: StoredPublish): void {
+    this.inflightMap.set(entry.packetId, entry);
+  }
+  /** Forgets an in-flight message (its flow is complete). */
+  deleteInflight(packetId: number): void {
+    this.inflightMap.delete(packetId);
+  }
+
+  queued(): IterableIterator<StoredPublish> {
+    return this.queue.slice(this.queueHead)[Symbol.iterator]();
+  }
+  get queueLength(): number {
+    return this.queue.length - this.queueHead;
+  }
+  enqueue(entry: StoredPublish, front = false): void {
+    if (!front) this.queue.push(entry);
+    else if (this.queueHead > 0) this.queue[--this.queueHead] = entry;
+    else this.queue.unshift(entry);
+  }
+  peek(): StoredPublish | undefined {
+    return this.queue[this.queueHead];
+  }
+  dequeue(): StoredPublish | undefined {
+    if (this.queueHead >= this.queue.length) return undefined;
+    const entry = this.queue[this.queueHead] as StoredPublish;
+    this.queue[this.queueHead++] = undefined as unknown as StoredPublish;
+    // Compact now and then instead of shifting on every dequeue (Array#shift is O(n)).
+    if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+    return entry;
+  }
+
+  /** Whether an inbound QoS 2 message with this identifier awaits PUBREL. */
+  hasIncoming(packetId: number): boolean {
+    return this.incoming.has(packetId);
+  }
+  /** Records an inbound QoS 2 message as delivered, awaiting PUBREL. */
+  addIncoming(packetId: number): void {
+    this.incoming.add(packetId);
+  }
+  /** Forgets an inbound QoS 2 identifier (PUBREL arrived). */
+  deleteIncoming(packetId: number): void {
+    this.incoming.delete(packetId);
+  }
+  get incomingCount(): number {
+    return this.incoming.size;
+  }
+  /** Forgets every inbound QoS 2 identifier (the broker lost the session). */
+  clearIncoming(): void {
+    this.incoming.clear();
+  }
+
+  subscriptions(): IterableIterator<StoredSubscription> {
+    return this.subs.values();
+  }
+  /** Records a granted subscription. */
+  putSubscription(entry: StoredSubscription): void {
+    this.subs.set(entry.subscription.topicFilter, entry);
+  }
+  /** Forgets a subscription. */
+  deleteSubscription(topicFilter: string): void {
+    this.subs.delete(topicFilter);
+  }
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  clear(): void {
+    this.inflightMap.clear();
+    this.queue = [];
+    this.queueHead = 0;
+    this.incoming.clear();
+    this.subs.clear();
+  }
+}

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * What goes into and out of the session engine.
+ *
+ * @module
+ */
+import type {
+  AckProperties,
+  ConnackPacket,
+  ConnectProperties,
+  Packet,
+  ProtocolVersion,
+  PublishPacket,
+  Will,
+} from '../packet/types.js';
+
+/** Settings of the session engine; the client fills them in from its own options. */
+export interface EngineOptions {
+  protocolVersion: ProtocolVersion;
+  clientId: string;
+  /** Clean Session (3.1, 3.1.1) / Clean Start (5). */
+  clean: boolean;
+  /** Requested keep-alive, seconds; 0 turns it off. */
+  keepAlive: number;
+  username?: string;
+  password?: Uint8Array;
+  will?: Will;
+  /** MQTT 5 CONNECT properties. */
+  properties?: ConnectProperties;
+  /** Most QoS 1/2 messages in flight at once; the broker's Receive Maximum may lower it. */
+  maxInflight: number;
+  /** Most messages waiting in the queue (offline, or beyond the in-flight window). */
+  maxQueued: number;
+  /** Queue QoS 0 messages published while offline (otherwise they fail at once). */
+  queueQoS0: boolean;
+  /** Subscribe again to the client's subscriptions when the broker has lost the session. */
+  resubscribe: boolean;
+  /**
+   * When the broker has lost the session, send the unacknowledged QoS 1/2 messages again as new publications
+   * (they may then arrive twice); otherwise fail them.
+   */
+  resendOnSessionLost: boolean;
+  /** How long to wait for CONNACK, ms. */
+  connectTimeout: number;
+  /** How long to wait for any packet after a PINGREQ before calling the connection dead, ms. */
+  pingTimeout: number;
+}
+
+/** How a publication ended. */
+export interface PublishResult {
+  /** The packet identifier it had (undefined for QoS 0). */
+  packetId: number | undefined;
+  /** Reason code of the PUBACK / PUBREC / PUBCOMP; 0 for QoS 0 and MQTT 3. */
+  reasonCode: number;
+  /** Properties of the acknowledgement, MQTT 5. */
+  properties: AckProperties | undefined;
+}
+
+/** How a subscription or unsubscription request ended. */
+export interface AckResult {
+  /** One per topic filter, in order: granted QoS or failure code (SUBACK), or UNSUBACK reason codes (MQTT 5). */
+  reasonCodes: number[];
+  properties: AckProperties | undefined;
+}
+
+/**
+ * Where the engine's decisions go. The engine does no I/O itself: the client implements this interface with a
+ * transport and promises, the unit tests with a recorder.
+ */
+export interface EngineSink<T> {
+  /** Write a packet to the connection. */
+  send(packet: Packet): void;
+  /** An application message arrived (delivered once, even for a QoS 2 message the broker sends again). */
+  deliver(message: PublishPacket): void;
+  /** An operation handed over with `token` is done: resolved with `result`, or failed with `error`. */
+  settle(token: T, error: Error | undefined, result: PublishResult | AckResult | undefined): void;
+  /** The broker accepted the connection. */
+  connected(connack: ConnackPacket): void;
+  /** The connection must end (any DISCONNECT has been sent already); `error` says why, undefined if asked to. */
+  close(error: Error | undefined): void;
+}

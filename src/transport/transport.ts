@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * The one small interface every transport implements: bytes in, bytes out. A transport knows nothing of MQTT.
+ *
+ * @module
+ */
+
+/** What a transport reports back. Each callback is called synchronously from the transport's own events. */
+export interface TransportHandlers {
+  /** The connection is ready for writing (TCP connected, TLS handshake done, WebSocket open). */
+  open(): void;
+  /** Bytes arrived. The chunk may be reused after the call returns. */
+  data(chunk: Uint8Array): void;
+  /** The connection is gone; `error` says why when it failed rather than closed. Called once. */
+  close(error: Error | undefined): void;
+}
+
+/** An open (or opening) byte stream to a broker. */
+export interface Transport {
+  /** Queues bytes; writes made in the same tick leave in one system call where the transport can batch them. */
+  write(bytes: Uint8Array): void;
+  /** Closes gracefully once queued bytes are written. */
+  end(): void;
+  /** Closes at once, dropping queued bytes. */
+  destroy(error?: Error): void;
+}
+
+/** Opens a transport; `handlers` receive its events. */
+export type TransportFactory = (handlers: TransportHandlers) => Transport;
