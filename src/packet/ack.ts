@@ -12,7 +12,7 @@ import { isEmpty } from './publish.js';
 import { PROTOCOL_ERROR, type Reader } from './reader.js';
 import { isValidReasonCode } from './reason-codes.js';
 import type { ProtocolVersion, PubackPacket, PubcompPacket, PubrecPacket, PubrelPacket } from './types.js';
-import { checkInt, Writer } from './writer.js';
+import { checkInt, WRITER } from './writer.js';
 
 /** One of the four publish acknowledgements. */
 export type PubAckPacket = PubackPacket | PubrecPacket | PubrelPacket | PubcompPacket;
@@ -36,7 +36,7 @@ export function encodePubAck(p: PubAckPacket, v: ProtocolVersion, maxPacketSize:
     if (code !== 0) throw new InvalidArgumentError(`${name} reason codes need MQTT 5`);
     if (!isEmpty(p.properties)) throw new InvalidArgumentError(`${name} properties need MQTT 5`);
   }
-  const w = new Writer(size);
+  const w = WRITER.begin(size);
   w.u16(p.packetId);
   if (size > 2) w.u8(code);
   if (propSize > 0) writeProperties(w, p.properties, propSize);

@@ -10,7 +10,7 @@ import { decodeProperties, measureProperties, sectionSize, writeProperties } fro
 import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
 import { isValidReasonCode, reasonToV3ConnackCode, V3_CONNACK_TO_REASON } from './reason-codes.js';
 import type { ConnackPacket, ProtocolVersion } from './types.js';
-import { Writer } from './writer.js';
+import { WRITER } from './writer.js';
 
 /** Encodes a CONNACK. */
 export function encodeConnack(p: ConnackPacket, v: ProtocolVersion, maxPacketSize: number): Uint8Array {
@@ -33,7 +33,7 @@ export function encodeConnack(p: ConnackPacket, v: ProtocolVersion, maxPacketSiz
   if (p.sessionPresent && code !== 0) {
     throw new InvalidArgumentError('session present must be 0 on a refused connection'); // [MQTT-3.2.2-4]
   }
-  const w = new Writer(2 + (v === 5 ? sectionSize(propSize) : 0));
+  const w = WRITER.begin(2 + (v === 5 ? sectionSize(propSize) : 0));
   w.u8(p.sessionPresent ? 1 : 0);
   w.u8(code);
   if (v === 5) writeProperties(w, p.properties, propSize);

@@ -9,7 +9,7 @@ import { decodeProperties, measureProperties, sectionSize, writeProperties } fro
 import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
 import type { ConnectPacket, ProtocolVersion, QoS, Will } from './types.js';
 import { utf8Length } from './utf8.js';
-import { checkInt, measureBinary, measureString, Writer } from './writer.js';
+import { checkInt, measureBinary, measureString, WRITER } from './writer.js';
 
 const USERNAME = 0x80;
 const PASSWORD = 0x40;
@@ -71,7 +71,7 @@ export function encodeConnect(p: ConnectPacket, maxPacketSize: number): Uint8Arr
     size += measureBinary(p.password, 'password');
   }
 
-  const w = new Writer(size);
+  const w = WRITER.begin(size);
   w.string(protocolName(v), 'protocol name');
   w.u8(v);
   let flags = p.clean ? CLEAN : 0;

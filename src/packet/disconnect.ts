@@ -11,7 +11,7 @@ import { isEmpty } from './publish.js';
 import { PROTOCOL_ERROR, type Reader } from './reader.js';
 import { isValidReasonCode } from './reason-codes.js';
 import type { AuthPacket, DisconnectPacket, ProtocolVersion } from './types.js';
-import { Writer } from './writer.js';
+import { WRITER } from './writer.js';
 
 /** Encodes a DISCONNECT or AUTH. */
 export function encodeReasonOnly(
@@ -26,7 +26,7 @@ export function encodeReasonOnly(
     if (p.type === 'auth') throw new InvalidArgumentError('AUTH needs MQTT 5');
     if (code !== 0) throw new InvalidArgumentError('DISCONNECT reason codes need MQTT 5');
     if (!isEmpty(p.properties)) throw new InvalidArgumentError('DISCONNECT properties need MQTT 5');
-    return new Writer(0).finish(first, maxPacketSize, name);
+    return WRITER.begin(0).finish(first, maxPacketSize, name);
   }
   if (!isValidReasonCode(p.type, code)) throw new InvalidArgumentError(`invalid ${name} reason code ${code}`);
   const propSize = measureProperties(p.properties, p.type);
@@ -34,7 +34,7 @@ export function encodeReasonOnly(
     throw new InvalidArgumentError('AUTH needs an authenticationMethod property');
   }
   const size = propSize > 0 ? 1 + sectionSize(propSize) : code !== 0 ? 1 : 0;
-  const w = new Writer(size);
+  const w = WRITER.begin(size);
   if (size > 0) w.u8(code);
   if (propSize > 0) writeProperties(w, p.properties, propSize);
   return w.finish(first, maxPacketSize, name);

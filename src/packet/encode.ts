@@ -14,7 +14,7 @@ import { encodeSubAck } from './suback.js';
 import { encodeSubscribe } from './subscribe.js';
 import type { Packet, ProtocolVersion } from './types.js';
 import { encodeUnsubscribe } from './unsubscribe.js';
-import { MAX_PACKET_SIZE, resetMeasure, Writer } from './writer.js';
+import { MAX_PACKET_SIZE, resetMeasure, WRITER } from './writer.js';
 
 /** Options of {@link encode}. */
 export interface EncodeOptions {
@@ -56,9 +56,9 @@ export function encode(packet: Packet, version: ProtocolVersion, options?: Encod
     case 'unsubscribe':
       return encodeUnsubscribe(packet, version, max);
     case 'pingreq':
-      return new Writer(0).finish(0xc0, max, 'PINGREQ');
+      return WRITER.begin(0).finish(0xc0, max, 'PINGREQ');
     case 'pingresp':
-      return new Writer(0).finish(0xd0, max, 'PINGRESP');
+      return WRITER.begin(0).finish(0xd0, max, 'PINGRESP');
     case 'disconnect':
     case 'auth':
       return encodeReasonOnly(packet, version, max);

@@ -182,10 +182,31 @@ export function decodeProperties(r: Reader, context: PropertyContext): AllProper
   r.end = r.pos + len;
   const allowed = ALLOWED[context] as (Row | undefined)[];
   const props: Record<string, unknown> = {};
+  const named = props as AllProperties;
   while (r.pos < r.end) {
     const at = r.pos;
     const id = r.varint('property identifier');
     const row = allowed[id] ?? notAllowed(r, id, context, at);
+    // Named stores for the frequent properties: `props[name] = …` with a varying name is a megamorphic keyed store.
+    if (id === 0x26) {
+      const pair: [string, string] = [r.utf8('user property name'), r.utf8('user property value')];
+      const list = named.userProperties;
+      if (list === undefined) named.userProperties = [pair];
+      else list.push(pair);
+      continue;
+    }
+    if (id === 0x02) {
+      if (named.messageExpiryInterval !== undefined)
+        r.fail(PROTOCOL_ERROR, 'property messageExpiryInterval appears more than once', at);
+      named.messageExpiryInterval = r.u32('messageExpiryInterval');
+      continue;
+    }
+    if (id === 0x03) {
+      if (named.contentType !== undefined)
+        r.fail(PROTOCOL_ERROR, 'property contentType appears more than once', at);
+      named.contentType = r.utf8('contentType');
+      continue;
+    }
     const name = row.name;
     const value = readValue(r, row, at);
     if (row.kind === PAIR || name === 'subscriptionIdentifiers') {

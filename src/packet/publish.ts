@@ -8,7 +8,7 @@ import { InvalidArgumentError } from './errors.js';
 import { decodeProperties, measureProperties, sectionSize, writeProperties } from './properties.js';
 import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
 import type { ProtocolVersion, PublishPacket, QoS } from './types.js';
-import { checkInt, measureString, Writer } from './writer.js';
+import { checkInt, measureString, WRITER } from './writer.js';
 
 /** Whether `s` contains an MQTT wildcard character. */
 export function hasWildcard(s: string): boolean {
@@ -48,8 +48,8 @@ export function encodePublish(p: PublishPacket, v: ProtocolVersion, maxPacketSiz
     if (!isEmpty(p.properties)) throw new InvalidArgumentError('PUBLISH properties need MQTT 5');
     if (topic === '') throw new InvalidArgumentError('topic must not be empty'); // [MQTT-4.7.3-1]
   }
-  const w = new Writer(size);
-  w.string(topic, 'topic', true); // [MQTT-3.3.2-2] no wildcards
+  const w = WRITER.begin(size);
+  w.topic(topic); // [MQTT-3.3.2-2] no wildcards
   if (qos > 0) w.u16(p.packetId as number);
   if (v === 5) writeProperties(w, p.properties, propSize);
   w.bytes(payload);
@@ -63,8 +63,8 @@ export function decodePublish(r: Reader, flags: number, v: ProtocolVersion): Pub
   const dup = (flags & 0x08) !== 0;
   if (dup && qos === 0) r.fail(MALFORMED, 'DUP flag set on a QoS 0 PUBLISH', r.origin); // [MQTT-3.3.1-2]
   const topicAt = r.pos;
-  const topic = r.utf8('topic name');
-  if (hasWildcard(topic)) r.fail(MALFORMED, `topic name "${topic}" contains a wildcard`, topicAt); // [MQTT-3.3.2-2]
+  const topic = r.utf8('topic name', true);
+  if (!r.plain && hasWildcard(topic)) r.fail(MALFORMED, `topic name "${topic}" contains a wildcard`, topicAt); // [MQTT-3.3.2-2]
   let packetId = 0;
   if (qos > 0) {
     packetId = r.u16('packet identifier');

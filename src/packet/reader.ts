@@ -7,7 +7,7 @@
  */
 import { copyBytes } from './alloc.js';
 import { ProtocolError } from './errors.js';
-import { decodeUtf8, findInvalidUtf8 } from './utf8.js';
+import { asciiString, decodeUtf8, findInvalidUtf8 } from './utf8.js';
 
 /** Reason codes the decoder fails with. */
 export const MALFORMED = 0x81;
@@ -26,6 +26,8 @@ export class Reader {
   origin = 0;
   /** True when `buf` belongs to this packet alone, so payloads may be views into it rather than copies. */
   owned = false;
+  /** Whether the last utf8() was plain ASCII (and, for a topic name, free of wildcards). */
+  plain = false;
 
   /** Points the reader at a packet body `buf[pos, end)` whose fixed header started at `origin`. */
   reset(buf: Uint8Array, pos: number, end: number, origin: number, owned: boolean): void {
@@ -98,11 +100,34 @@ export class Reader {
   }
 
   /** A UTF-8 Encoded String: two-byte length, then well-formed UTF-8 without U+0000. */
-  utf8(what: string): string {
-    const len = this.u16(`length of ${what}`);
+  utf8(what: string, topicName = false): string {
+    if (this.end - this.pos < 2) this.fail(MALFORMED, `length of ${what} needs 2 bytes`);
+    const len = ((this.buf[this.pos] as number) << 8) | (this.buf[this.pos + 1] as number);
+    this.pos += 2;
     this.need(len, what);
     const start = this.pos;
     const end = start + len;
+    const b = this.buf;
+    let i = start;
+    // One scan for the common case: ASCII without U+0000 (and, for topic names, without + or #).
+    if (topicName) {
+      for (; i < end; i++) {
+        const c = b[i] as number;
+        if (c < 0x2c && (c === 0 || c === 0x23 || c === 0x2b)) break;
+        if (c >= 0x80) break;
+      }
+    } else {
+      for (; i < end; i++) {
+        const c = b[i] as number;
+        if (c === 0 || c >= 0x80) break;
+      }
+    }
+    if (i === end) {
+      this.plain = true;
+      this.pos = end;
+      return asciiString(b, start, end);
+    }
+    this.plain = false;
     const bad = findInvalidUtf8(this.buf, start, end);
     if (bad >= 0) {
       this.fail(

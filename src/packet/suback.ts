@@ -11,7 +11,7 @@ import { isEmpty } from './publish.js';
 import { PROTOCOL_ERROR, type Reader } from './reader.js';
 import { isValidReasonCode } from './reason-codes.js';
 import type { ProtocolVersion, SubackPacket, UnsubackPacket } from './types.js';
-import { checkInt, Writer } from './writer.js';
+import { checkInt, WRITER } from './writer.js';
 
 const V3_SUBACK_CODES = new Set([0x00, 0x01, 0x02, 0x80]);
 
@@ -42,7 +42,7 @@ export function encodeSubAck(
     propSize = measureProperties(p.properties, p.type);
     size += sectionSize(propSize);
   } else if (!isEmpty(p.properties)) throw new InvalidArgumentError(`${name} properties need MQTT 5`);
-  const w = new Writer(size);
+  const w = WRITER.begin(size);
   w.u16(p.packetId);
   if (v === 5) writeProperties(w, p.properties, propSize);
   if (!v3Unsuback) for (const c of codes) w.u8(c);

@@ -11,7 +11,7 @@ import { isEmpty } from './publish.js';
 import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
 import { isSharedFilter, topicFilterProblem } from './topic-rules.js';
 import type { ProtocolVersion, QoS, SubscribePacket, Subscription } from './types.js';
-import { checkInt, measureString, Writer } from './writer.js';
+import { checkInt, measureString, WRITER } from './writer.js';
 
 /** Encodes a SUBSCRIBE. */
 export function encodeSubscribe(p: SubscribePacket, v: ProtocolVersion, maxPacketSize: number): Uint8Array {
@@ -26,7 +26,7 @@ export function encodeSubscribe(p: SubscribePacket, v: ProtocolVersion, maxPacke
     size += sectionSize(propSize);
   } else if (!isEmpty(p.properties)) throw new InvalidArgumentError('SUBSCRIBE properties need MQTT 5');
   for (const s of p.subscriptions) size += measureSubscription(s, v) + 1;
-  const w = new Writer(size);
+  const w = WRITER.begin(size);
   w.u16(p.packetId);
   if (v === 5) writeProperties(w, p.properties, propSize);
   for (const s of p.subscriptions) {

@@ -10,7 +10,7 @@ import { isEmpty } from './publish.js';
 import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
 import { topicFilterProblem } from './topic-rules.js';
 import type { ProtocolVersion, UnsubscribePacket } from './types.js';
-import { checkInt, measureString, Writer } from './writer.js';
+import { checkInt, measureString, WRITER } from './writer.js';
 
 /** Encodes an UNSUBSCRIBE. */
 export function encodeUnsubscribe(
@@ -33,7 +33,7 @@ export function encodeUnsubscribe(
     const problem = topicFilterProblem(f, v === 5);
     if (problem !== undefined) throw new InvalidArgumentError(`${problem}: "${f}"`);
   }
-  const w = new Writer(size);
+  const w = WRITER.begin(size);
   w.u16(p.packetId);
   if (v === 5) writeProperties(w, p.properties, propSize);
   for (const f of p.topicFilters) w.string(f, 'topic filter');

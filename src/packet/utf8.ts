@@ -56,6 +56,89 @@ export function isAscii(buf: Uint8Array, start: number, end: number): boolean {
   return true;
 }
 
+/** `buf[start, end)`, known to be ASCII, as a string. */
+export function asciiString(buf: Uint8Array, start: number, end: number): string {
+  let i = start;
+  let s = '';
+  while (end - i >= 16) {
+    s += String.fromCharCode(
+      buf[i] as number,
+      buf[i + 1] as number,
+      buf[i + 2] as number,
+      buf[i + 3] as number,
+      buf[i + 4] as number,
+      buf[i + 5] as number,
+      buf[i + 6] as number,
+      buf[i + 7] as number,
+      buf[i + 8] as number,
+      buf[i + 9] as number,
+      buf[i + 10] as number,
+      buf[i + 11] as number,
+      buf[i + 12] as number,
+      buf[i + 13] as number,
+      buf[i + 14] as number,
+      buf[i + 15] as number,
+    );
+    i += 16;
+  }
+  if (end - i >= 8) {
+    s += String.fromCharCode(
+      buf[i] as number,
+      buf[i + 1] as number,
+      buf[i + 2] as number,
+      buf[i + 3] as number,
+      buf[i + 4] as number,
+      buf[i + 5] as number,
+      buf[i + 6] as number,
+      buf[i + 7] as number,
+    );
+    i += 8;
+  }
+  return i === end ? s : s + shortAscii(buf, i, end - i);
+}
+
+// One call of the exact arity: appending the last characters one at a time costs a string each.
+function shortAscii(b: Uint8Array, i: number, n: number): string {
+  const f = String.fromCharCode;
+  switch (n) {
+    case 1:
+      return f(b[i] as number);
+    case 2:
+      return f(b[i] as number, b[i + 1] as number);
+    case 3:
+      return f(b[i] as number, b[i + 1] as number, b[i + 2] as number);
+    case 4:
+      return f(b[i] as number, b[i + 1] as number, b[i + 2] as number, b[i + 3] as number);
+    case 5:
+      return f(
+        b[i] as number,
+        b[i + 1] as number,
+        b[i + 2] as number,
+        b[i + 3] as number,
+        b[i + 4] as number,
+      );
+    case 6:
+      return f(
+        b[i] as number,
+        b[i + 1] as number,
+        b[i + 2] as number,
+        b[i + 3] as number,
+        b[i + 4] as number,
+        b[i + 5] as number,
+      );
+    default:
+      return f(
+        b[i] as number,
+        b[i + 1] as number,
+        b[i + 2] as number,
+        b[i + 3] as number,
+        b[i + 4] as number,
+        b[i + 5] as number,
+        b[i + 6] as number,
+      );
+  }
+}
+
 /** Decodes `buf[start, end)`, which the caller has checked with {@link findInvalidUtf8}. */
 export function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
   const n = end - start;

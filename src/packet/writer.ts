@@ -62,21 +62,24 @@ export function checkInt(v: number, min: number, max: number, what: string): voi
   }
 }
 
+const TOPIC_CACHE = new Map<string, Uint8Array>();
+
 /** A cursor writing one packet body into reserved memory; {@link finish} puts the fixed header in front. */
 export class Writer {
-  readonly buf: Uint8Array;
-  pos: number;
-  private readonly bodyStart: number;
+  buf: Uint8Array = new Uint8Array(0);
+  pos = 0;
+  private bodyStart = 0;
 
   /**
    * Reserves room for a body measured as `asciiSize` bytes (exact if every string is ASCII), plus what the strings
    * measured since {@link resetMeasure} may need beyond that, plus room for property lengths to grow.
    */
-  constructor(asciiSize: number) {
+  begin(asciiSize: number): this {
     const bound = HEADER_ROOM + asciiSize + 2 * stringUnits + 8;
     this.buf = reserve(bound);
     this.bodyStart = reservedOffset(this.buf) + HEADER_ROOM;
     this.pos = this.bodyStart;
+    return this;
   }
 
   /**
@@ -167,6 +170,23 @@ export class Writer {
     this.pos += writeUtf8(this.buf, this.pos, s);
   }
 
+  /** A topic name, from a small cache of encoded topic fields (topics repeat): one memcpy instead of a char loop. */
+  topic(s: string): void {
+    let field = TOPIC_CACHE.get(s);
+    if (field === undefined) {
+      const start = this.pos;
+      this.string(s, 'topic', true);
+      // Only mid-sized topics: short ones encode as fast as they copy, long ones would make the cache large.
+      if (s.length < 16 || s.length > 256) return;
+      field = this.buf.slice(start, this.pos);
+      if (TOPIC_CACHE.size >= 256) TOPIC_CACHE.clear();
+      TOPIC_CACHE.set(s, field);
+      return;
+    }
+    this.buf.set(field, this.pos);
+    this.pos += field.length;
+  }
+
   /** Binary Data: two-byte length then the bytes. */
   binary(b: Uint8Array): void {
     this.u16(b.length);
@@ -205,6 +225,9 @@ export class Writer {
     this.pos = end;
   }
 }
+
+/** The one writer: encoding is synchronous and never re-entrant. */
+export const WRITER = new Writer();
 
 function wildcard(s: string): InvalidArgumentError {
   return new InvalidArgumentError(`topic name must not contain wildcards: ${s}`); // [MQTT-3.3.2-2]
