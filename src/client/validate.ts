@@ -35,6 +35,15 @@ export function checkPublish(
 ): OutgoingMessage {
   validateTopicName(topic);
   const qos = checkQos(options?.qos ?? 0, 'qos');
+  // [MQTT-3.2.2-11] [MQTT-3.2.2-14]: what an MQTT 5 broker said it does not support is refused here, clearly.
+  if (qos > limits.maximumQoS) {
+    throw new InvalidArgumentError(
+      `the broker supports QoS up to ${limits.maximumQoS}; cannot publish at QoS ${qos}`,
+    );
+  }
+  if (options?.retain === true && !limits.retainAvailable) {
+    throw new InvalidArgumentError('the broker does not support retained messages');
+  }
   const message: OutgoingMessage = { topic, payload, qos, retain: options?.retain === true };
   const properties = options?.properties;
   if (properties !== undefined) message.properties = properties;

@@ -44,6 +44,8 @@ export interface BrokerLimits {
 interface PendingRequest<T> {
   packet: SubscribePacket | UnsubscribePacket;
   token: T | undefined;
+  /** Set when sent on the current connection. */
+  sentOn: boolean;
 }
 
 /** The session engine. `T` is the caller's token for an operation awaiting its outcome. */
@@ -132,6 +134,7 @@ export class SessionEngine<T> {
   connectionClosed(now: number): void {
     this.now = now;
     this.phase = 'offline';
+    for (const r of this.requests.values()) r.sentOn = false;
     this.out.connectionReset();
   }
 
@@ -282,8 +285,9 @@ export class SessionEngine<T> {
       return;
     }
     packet.packetId = id;
-    this.requests.set(id, { packet, token });
-    if (this.phase === 'connected') this.send(packet);
+    const connected = this.phase === 'connected';
+    this.requests.set(id, { packet, token, sentOn: connected });
+    if (connected) this.send(packet);
   }
 
   private onConnack(packet: ConnackPacket): void {
@@ -300,8 +304,9 @@ export class SessionEngine<T> {
     this.applyConnack(packet);
     this.phase = 'connected';
     if (!packet.sessionPresent) this.sessionLost();
-    // Requests left unanswered by the last connection go again, with their identifiers still reserved.
-    for (const r of this.requests.values()) this.send(r.packet);
+    // Requests left unanswered by the last connection go again, with their identifiers still reserved
+    // (resubscriptions made by sessionLost() just now were sent already).
+    for (const r of this.requests.values()) if (!r.sentOn) this.send(r.packet);
     this.out.resume(packet.sessionPresent);
     this.sink.connected(packet);
   }
@@ -325,6 +330,9 @@ export class SessionEngine<T> {
   private sessionLost(): void {
     this.store.clearIncoming();
     if (!this.options.resubscribe) return;
+    // Resubscriptions of an earlier session loss still unanswered are replaced, not piled up.
+    for (const [id, r] of this.requests)
+      if (r.token === undefined && r.packet.type === 'subscribe') this.requests.delete(id);
     for (const s of this.store.subscriptions()) {
       const packet: SubscribePacket = { type: 'subscribe', packetId: 0, subscriptions: [s.subscription] };
       if (s.properties !== undefined && this.protocolVersion === 5) packet.properties = s.properties;
@@ -382,7 +390,10 @@ export class SessionEngine<T> {
         }
       });
     } else {
-      for (const f of r.packet.topicFilters) this.store.deleteSubscription(f);
+      // MQTT 3 has no UNSUBACK codes; in MQTT 5 a failed unsubscription leaves the subscription in place.
+      r.packet.topicFilters.forEach((f, i) => {
+        if ((reasonCodes[i] ?? 0) < 0x80) this.store.deleteSubscription(f);
+      });
     }
     if (r.token !== undefined) {
       this.sink.settle(r.token, undefined, { reasonCodes, properties: properties as undefined });

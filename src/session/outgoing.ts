@@ -111,15 +111,22 @@ export class Outgoing<T> {
 
   /**
    * CONNACK accepted. With the session present, in-flight messages go again with their identifiers (PUBLISH with
-   * DUP, or PUBREL), as the window allows; without it their identifiers mean nothing to the broker, so they go
-   * back to the head of the queue as new publications, or fail, as configured.
+   * DUP, or PUBREL), as the window allows; without it their identifiers mean nothing to the broker, so the
+   * unacknowledged ones go back to the head of the queue as new publications, or fail, as configured, and QoS 2
+   * messages past PUBREC (accepted by the broker) complete.
    */
   resume(sessionPresent: boolean): void {
     if (sessionPresent) {
       for (const e of this.store.inflight()) this.resend.push(e.packetId);
     } else {
-      const entries = [...this.store.inflight()];
-      for (const e of entries) this.store.deleteInflight(e.packetId);
+      const all = [...this.store.inflight()];
+      for (const e of all) this.store.deleteInflight(e.packetId);
+      // A QoS 2 message past PUBREC was accepted by the broker ([MQTT-4.3.3-3]): it is done, not resent.
+      for (const e of all) {
+        if (e.stage === 'pubrel')
+          this.settle(e, undefined, { packetId: e.packetId, reasonCode: 0, properties: undefined });
+      }
+      const entries = all.filter((e) => e.stage !== 'pubrel');
       if (this.options.resendOnSessionLost) {
         for (let i = entries.length - 1; i >= 0; i--) {
           const e = entries[i] as StoredPublish;

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+// Session engine: outgoing publications — QoS 0/1/2 flows (MQTT 3.1.1 §4.3, MQTT 5.0 §4.3), the in-flight
+// window (MQTT 5.0 §4.9 flow control) and the offline queue.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ConnectionError, PublishError, QueueFullError } from '../../../src/errors.js';
+import type { ProtocolVersion, PublishPacket } from '../../../src/packet/types.js';
+import type { PublishResult } from '../../../src/session/types.js';
+import { ack, connackWith, Harness, message } from './harness.js';
+
+describe('session engine: outgoing QoS', () => {
+  test('outgoing – QoS 0 is sent and settled at once when online', () => {
+    const h = new Harness();
+    h.connect();
+    h.publish('m', message('t/0', 0));
+    const sent = h.sink.takeSent();
+    assert.equal(sent.length, 1);
+    const p = sent[0] as PublishPacket;
+    assert.equal(p.type, 'publish');
+    assert.equal(p.topic, 't/0');
+    assert.equal(p.qos, 0);
+    assert.equal(p.dup, false);
+    assert.equal(p.packetId, undefined, 'a QoS 0 PUBLISH has no packet identifier');
+    assert.deepEqual(h.sink.settlement('m'), {
+      token: 'm',
+      error: undefined,
+      result: { packetId: undefined, reasonCode: 0, properties: undefined },
+    });
+  });
+
+  test('outgoing – QoS 0 published offline is queued (queueQoS0) and goes out after CONNACK', () => {
+    const h = new Harness({ queueQoS0: true });
+    h.publish('m', message('t/0', 0));
+    assert.equal(h.sink.isSettled('m'), false, 'not settled while offline');
+    assert.equal(h.engine.pendingCount, 1);
+    h.open();
+    assert.deepEqual(h.sink.takeSummaries(), ['connect'], 'nothing but CONNECT before the CONNACK');
+    h.receive(connackWith({}));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish t/0 q0']);
+    assert.equal(h.sink.settlement('m').error, undefined);
+    assert.equal(h.engine.pendingCount, 0);
+  });
+
+  test('outgoing – QoS 0 published offline with queueQoS0 false fails at once with ConnectionError', () => {
+    const h = new Harness({ queueQoS0: false });
+    h.publish('m', message('t/0', 0));
+    assert.ok(h.sink.settlement('m').error instanceof ConnectionError);
+    h.connect();
+    assert.deepEqual(h.sink.takeSent(), [], 'the refused message is not sent later');
+  });
+
+  test('outgoing – QoS 1: PUBLISH with a packet id, PUBACK settles with the id and reason code', () => {
+    const h = new Harness();
+    h.connect();
+    h.publish('m', message('t/1', 1));
+    const sent = h.sink.takeSent();
+    assert.equal(sent.length, 1);
+    const p = sent[0] as PublishPacket;
+    assert.equal(p.qos, 1);
+    assert.equal(p.dup, false);
+    assert.ok(p.packetId !== undefined && p.packetId >= 1 && p.packetId <= 65_535);
+    assert.equal(h.sink.isSettled('m'), false, 'not settled before the PUBACK');
+    h.receive(ack('puback', p.packetId, 0x10, { reasonString: 'no subscribers' }));
+    const s = h.sink.settlement('m');
+    assert.equal(s.error, undefined, 'a reason code below 0x80 is success');
+    assert.deepEqual(s.result, {
+      packetId: p.packetId,
+      reasonCode: 0x10,
+      properties: { reasonString: 'no subscribers' },
+    } satisfies PublishResult);
+    assert.deepEqual(h.sink.takeSent(), [], 'a QoS 1 flow ends with the PUBACK');
+    assert.equal(h.engine.pendingCount, 0);
+  });
+
+  test('outgoing – a PUBACK with a failure code (MQTT 5 0x87) settles with PublishError', () => {
+    const h = new Harness();
+    h.connect();
+    h.publish('m', message('t/1', 1));
+    h.sink.takeSent();
+    h.receive(ack('puback', 1, 0x87, { reasonString: 'denied' }));
+    const s = h.sink.settlement('m');
+    assert.ok(s.error instanceof PublishError, `got ${String(s.error)}`);
+    assert.equal(s.error.reasonCode, 0x87);
+    assert.equal(s.error.reasonString, 'denied');
+    assert.equal(s.result, undefined);
+    assert.equal(h.engine.pendingCount, 0, 'the refused message is not kept for resending');
+  });
+
+  test('outgoing – QoS 2: PUBREC is answered with PUBREL, PUBCOMP settles', () => {
+    const h = new Harness();
+    h.connect();
+    h.publish('m', message('t/2', 2));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish t/2 q2 #1']);
+    h.receive(ack('pubrec', 1));
+    assert.deepEqual(h.sink.takeSummaries(), ['pubrel #1 0x00']);
+    assert.equal(h.sink.isSettled('m'), false, 'not settled on PUBREC');
+    h.receive(ack('pubcomp', 1));
+    assert.deepEqual(h.sink.takeSent(), []);
+    assert.deepEqual(h.sink.settlement('m'), {
+      token: 'm',
+      error: undefined,
+      result: { packetId: 1, reasonCode: 0, properties: undefined },
+    });
+    assert.equal(h.engine.pendingCount, 0);
+  });
+
+  test('outgoing – QoS 2: a repeated PUBREC is answered with PUBREL again and settles nothing', () => {
+    const h = new Harness();
+    h.connect();
+    h.publish('m', message('t/2', 2));
+    h.receive(ack('pubrec', 1));
+    h.receive(ack('pubrec', 1));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish t/2 q2 #1', 'pubrel #1 0x00', 'pubrel #1 0x00']);
+    assert.equal(h.sink.isSettled('m'), false);
+  });
+
+  test('outgoing – a PUBREC with failure code 0x80 settles with PublishError and sends no PUBREL', () => {
+    const h = new Harness();
+    h.connect();
+    h.publish('m', message('t/2', 2));
+    h.sink.takeSent();
+    h.receive(ack('pubrec', 1, 0x80));
+    assert.deepEqual(h.sink.takeSent(), []);
+    const s = h.sink.settlement('m');
+    assert.ok(s.error instanceof PublishError);
+    assert.equal(s.error.reasonCode, 0x80);
+    assert.equal(h.engine.pendingCount, 0);
+  });
+
+  test('outgoing – a PUBACK or PUBCOMP for an unknown packet id settles nothing and sends nothing', () => {
+    const h = new Harness();
+    h.connect();
+    h.publish('m', message('t/1', 1));
+    h.sink.takeSent();
+    h.receive(ack('puback', 42));
+    h.receive(ack('pubcomp', 43));
+    assert.deepEqual(h.sink.settled, []);
+    assert.deepEqual(h.sink.takeSent(), []);
+  });
+
+  const unknownPubrec: Array<[ProtocolVersion, number]> = [
+    [5, 0x92],
+    [4, 0x00],
+  ];
+  for (const [version, code] of unknownPubrec) {
+    test(`outgoing – a PUBREC for an unknown id is answered with PUBREL reason 0x${code.toString(16)} (MQTT ${version})`, () => {
+      const h = new Harness({ protocolVersion: version });
+      h.connect();
+      h.receive(ack('pubrec', 9));
+      assert.deepEqual(h.sink.takeSent(), [{ type: 'pubrel', packetId: 9, reasonCode: code }]);
+      assert.deepEqual(h.sink.settled, []);
+    });
+  }
+
+  test('outgoing – publication properties are sent in MQTT 5 and left out in MQTT 3.1.1', () => {
+    for (const version of [5, 4] as ProtocolVersion[]) {
+      const h = new Harness({ protocolVersion: version });
+      h.connect();
+      h.publish('m', { ...message('t', 1), properties: { contentType: 'text/plain' } });
+      const p = h.sink.takeSent()[0] as PublishPacket;
+      if (version === 5) assert.deepEqual(p.properties, { contentType: 'text/plain' });
+      else assert.equal(p.properties, undefined);
+    }
+  });
+
+  test('outgoing – with broker Receive Maximum 1 only one is in flight; the next goes on its ack, in order', () => {
+    const h = new Harness({ maxInflight: 10 });
+    h.open();
+    h.receive(connackWith({ receiveMaximum: 1 }));
+    h.sink.takeSent();
+    h.publish('a', message('a', 1));
+    h.publish('b', message('b', 2));
+    h.publish('c', message('c', 1));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish a q1 #1']);
+    h.receive(ack('puback', 1));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish b q2 #2']);
+    // A QoS 2 flow holds its slot until PUBCOMP, not PUBREC (MQTT 5.0 §4.9).
+    h.receive(ack('pubrec', 2));
+    assert.deepEqual(h.sink.takeSummaries(), ['pubrel #2 0x00']);
+    h.receive(ack('pubcomp', 2));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish c q1 #3']);
+    h.receive(ack('puback', 3));
+    assert.deepEqual(
+      h.sink.settled.map((s) => [s.token, s.error]),
+      [
+        ['a', undefined],
+        ['b', undefined],
+        ['c', undefined],
+      ],
+    );
+  });
+
+  test('outgoing – a failed PUBREC frees the window slot for the next message', () => {
+    const h = new Harness({ maxInflight: 1 });
+    h.connect();
+    h.publish('a', message('a', 2));
+    h.publish('b', message('b', 1));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish a q2 #1']);
+    h.receive(ack('pubrec', 1, 0x97));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish b q1 #2']);
+  });
+
+  test('outgoing – maxInflight caps the window when the broker allows more', () => {
+    const h = new Harness({ maxInflight: 2 });
+    h.connect();
+    for (const t of ['a', 'b', 'c']) h.publish(t, message(t, 1));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish a q1 #1', 'publish b q1 #2']);
+    h.receive(ack('puback', 2));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish c q1 #3']);
+  });
+
+  test('outgoing – a QoS 0 message does not overtake QoS 1 messages waiting for the window', () => {
+    const h = new Harness({ maxInflight: 1 });
+    h.connect();
+    h.publish('a', message('a', 1));
+    h.publish('b', message('b', 1));
+    h.publish('c', message('c', 0));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish a q1 #1']);
+    assert.equal(h.sink.isSettled('c'), false);
+    h.receive(ack('puback', 1));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish b q1 #2', 'publish c q0']);
+    assert.equal(h.sink.settlement('c').error, undefined);
+  });
+
+  test('outgoing – a full offline queue refuses the message with QueueFullError and keeps the queued ones', () => {
+    const h = new Harness({ maxQueued: 2 });
+    h.publish('a', message('a', 1));
+    h.publish('b', message('b', 0));
+    h.publish('c', message('c', 2));
+    const s = h.sink.settlement('c');
+    assert.ok(s.error instanceof QueueFullError, `got ${String(s.error)}`);
+    assert.deepEqual(
+      h.sink.settled.map((x) => x.token),
+      ['c'],
+    );
+    h.connect();
+    assert.deepEqual(h.sink.takeSummaries(), ['publish a q1 #1', 'publish b q0']);
+  });
+
+  test('outgoing – the queue bound also holds online when the window is full', () => {
+    const h = new Harness({ maxInflight: 1, maxQueued: 1 });
+    h.connect();
+    h.publish('a', message('a', 1)); // in flight
+    h.publish('b', message('b', 1)); // queued
+    h.publish('c', message('c', 1)); // refused
+    assert.ok(h.sink.settlement('c').error instanceof QueueFullError);
+    assert.deepEqual(h.sink.takeSummaries(), ['publish a q1 #1']);
+    h.receive(ack('puback', 1));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish b q1 #2']);
+    h.receive(ack('puback', 2));
+    assert.deepEqual(h.sink.takeSent(), [], 'the refused message never goes out');
+    assert.equal(h.sink.settlement('a').error, undefined);
+    assert.equal(h.sink.settlement('b').error, undefined);
+  });
+
+  test('outgoing – packet ids are not reused while a message holding them is unacknowledged', () => {
+    const h = new Harness({ maxInflight: 3 });
+    h.connect();
+    h.publish('a', message('a', 1));
+    h.publish('b', message('b', 1));
+    h.receive(ack('puback', 2));
+    h.publish('c', message('c', 1));
+    h.publish('d', message('d', 1));
+    const ids = h.sink.takeSent().map((p) => (p as PublishPacket).packetId);
+    assert.equal(new Set(ids).size, ids.length, `ids ${ids.join(',')} must be distinct while in flight`);
+  });
+});
