@@ -7,6 +7,9 @@ import { existsSync, statSync } from 'node:fs';
 const marker = 'node_modules/.package-lock.json';
 const stale = !existsSync(marker) || statSync(marker).mtimeMs < statSync('package-lock.json').mtimeMs;
 if (stale) {
-  console.log('ensure-deps: installing npm dependencies (npm ci)');
-  execSync('npm ci --no-audit --no-fund', { stdio: 'inherit' });
+  // `npm install` rather than `npm ci`: with this machine's npm settings the lock file records no download
+  // addresses, and `npm ci` then refuses it over the optional packages of other platforms (Biome's). `npm install`
+  // still installs the locked versions.
+  console.log('ensure-deps: installing npm dependencies (npm install)');
+  execSync('npm install --no-audit --no-fund', { stdio: 'inherit' });
 }
