@@ -292,6 +292,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       return;
     }
     const failure = reason ?? new ConnectionError('the connection closed');
+    this.emit('error', failure);
     if (!wasConnected) {
       this.emit('connectFailure', failure);
       if (this.tryOlderVersion(failure)) return;

@@ -53,6 +53,11 @@ export interface ClientEvents {
   subscribe: (result: AckResult) => void;
   /** An UNSUBACK arrived. */
   unsubscribe: (result: AckResult) => void;
+  /**
+   * A connection ended or failed with an error (also reported by `connectFailure` or `disconnect`). Unlike Node's
+   * EventEmitter, an `error` event without a listener is not thrown.
+   */
+  error: (error: Error) => void;
   /** The client ended for good; `error` when it was not asked to. */
   close: (error: Error | undefined) => void;
   /** Diagnostics. Credentials are never part of a log message. */
