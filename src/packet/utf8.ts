@@ -141,25 +141,8 @@ function shortAscii(b: Uint8Array, i: number, n: number): string {
 
 /** Decodes `buf[start, end)`, which the caller has checked with {@link findInvalidUtf8}. */
 export function decodeUtf8(buf: Uint8Array, start: number, end: number): string {
-  const n = end - start;
-  if (n > 64 || !isAscii(buf, start, end)) return decoder.decode(buf.subarray(start, end));
-  let s = '';
-  let i = start;
-  while (end - i >= 8) {
-    s += String.fromCharCode(
-      buf[i] as number,
-      buf[i + 1] as number,
-      buf[i + 2] as number,
-      buf[i + 3] as number,
-      buf[i + 4] as number,
-      buf[i + 5] as number,
-      buf[i + 6] as number,
-      buf[i + 7] as number,
-    );
-    i += 8;
-  }
-  while (i < end) s += String.fromCharCode(buf[i++] as number);
-  return s;
+  if (end - start > 64 || !isAscii(buf, start, end)) return decoder.decode(buf.subarray(start, end));
+  return asciiString(buf, start, end);
 }
 
 /**
