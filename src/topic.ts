@@ -19,28 +19,15 @@ export function topicMatchesSub(filter: string, topic: string): boolean {
     f = f.slice(slash + 1);
   }
   if (topic.startsWith('$') && (f.startsWith('+') || f.startsWith('#'))) return false;
-  let fi = 0;
-  let ti = 0;
-  while (fi < f.length) {
-    if (f.charCodeAt(fi) === 0x23) return true; // '#': the rest, including the parent level itself
-    const fEnd = indexOrEnd(f, fi);
-    if (ti > topic.length) return false;
-    const tEnd = indexOrEnd(topic, ti);
-    if (!(f.charCodeAt(fi) === 0x2b && fEnd === fi + 1) && f.slice(fi, fEnd) !== topic.slice(ti, tEnd))
-      return false;
-    fi = fEnd + 1;
-    ti = tEnd + 1;
-    // The filter ends: the topic must end here too.
-    if (fi > f.length) return ti > topic.length;
-    // "a/#" also matches "a": the topic ran out right before a final '#'.
-    if (ti > topic.length) return f.slice(fi) === '#';
+  const fl = f.split('/');
+  const tl = topic.split('/');
+  for (let i = 0; i < fl.length; i++) {
+    const level = fl[i];
+    // '#' matches the rest, the parent level included ("a/#" matches "a"). [MQTT-4.7.1-2]
+    if (level === '#') return true;
+    if (i >= tl.length || (level !== '+' && level !== tl[i])) return false;
   }
-  return ti > topic.length;
-}
-
-function indexOrEnd(s: string, from: number): number {
-  const i = s.indexOf('/', from);
-  return i < 0 ? s.length : i;
+  return fl.length === tl.length;
 }
 
 /**

@@ -303,11 +303,15 @@ export class SessionEngine<T> {
     }
     this.applyConnack(packet);
     this.phase = 'connected';
-    if (!packet.sessionPresent) this.sessionLost();
+    // MQTT 3.1's CONNACK has no Session Present flag: a client that asked to keep its session can only assume
+    // the broker kept it (resending with the old identifiers is harmless if it did not; forgetting flows past
+    // PUBREC would lose messages if it did).
+    const sessionPresent = packet.sessionPresent || (this.protocolVersion === 3 && !this.options.clean);
+    if (!sessionPresent) this.sessionLost();
     // Requests left unanswered by the last connection go again, with their identifiers still reserved
     // (resubscriptions made by sessionLost() just now were sent already).
     for (const r of this.requests.values()) if (!r.sentOn) this.send(r.packet);
-    this.out.resume(packet.sessionPresent);
+    this.out.resume(sessionPresent);
     this.sink.connected(packet);
   }
 

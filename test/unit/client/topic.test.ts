@@ -75,3 +75,18 @@ describe('topic validation', () => {
     for (const ok of ['#', '+', 'a/+/b', 'a/#', '/', '$share/g/a/#']) validateTopicFilter(ok);
   });
 });
+
+describe('topicMatchesSub, empty levels', () => {
+  for (const [filter, topic] of [
+    ['a/', 'a/'],
+    ['a/+/', 'a/b/'],
+    ['/', '/'],
+    ['+/', 'x/'],
+    ['//', '//'],
+  ] as const) {
+    it(`topic – "${filter}" matches "${topic}" (a trailing empty level is a level)`, () => {
+      assert.equal(topicMatchesSub(filter, topic), true);
+      assert.equal(topicMatchesSub(filter, topic.slice(0, -1)), false);
+    });
+  }
+});
