@@ -64,7 +64,7 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
         this.end(new QueueOverflowError(this.size));
         return false;
       }
-      this.head++;
+      this.items[this.head++] = undefined as T; // let the dropped message be collected now
       this.dropped++;
     }
     this.items.push(item);

@@ -22,6 +22,8 @@ export class SubscriptionHandle implements AsyncIterable<Message> {
   /** MQTT 5 SUBACK properties. */
   properties: AckProperties | undefined;
   private readonly queue: MessageQueue<Message>;
+  private readonly exact: string[];
+  private readonly patterns: string[];
 
   constructor(
     readonly subscriptions: Subscription[],
@@ -30,6 +32,9 @@ export class SubscriptionHandle implements AsyncIterable<Message> {
     private readonly unsubscribeFn: (h: SubscriptionHandle) => Promise<AckResult>,
   ) {
     this.topicFilters = subscriptions.map((s) => s.topicFilter);
+    const plain = (f: string) => !f.includes('+') && !f.includes('#') && !f.startsWith('$share/');
+    this.exact = this.topicFilters.filter(plain);
+    this.patterns = this.topicFilters.filter((f) => !plain(f));
     this.queue = new MessageQueue(options, () => this.remove(this));
   }
 
@@ -53,7 +58,14 @@ export class SubscriptionHandle implements AsyncIterable<Message> {
 
   /** @internal Offers a message; returns whether it matched. */
   offer(message: Message): boolean {
-    for (const f of this.topicFilters) {
+    // Filters without wildcards (the common case) match by plain comparison, without splitting the topic.
+    for (const f of this.exact) {
+      if (f === message.topic) {
+        this.queue.push(message);
+        return true;
+      }
+    }
+    for (const f of this.patterns) {
       if (topicMatchesSub(f, message.topic)) {
         this.queue.push(message);
         return true;
