@@ -150,12 +150,13 @@ export class MqttClient extends Emitter<ClientEvents> {
   subscribe(filters: string | string[], options?: SubscribeOptions): Promise<SubscriptionHandle> {
     if (this.status === 'ended' || this.status === 'ending') return Promise.reject(new ClientClosedError());
     let list: ReturnType<typeof subscriptionList>;
+    let handle: SubscriptionHandle;
     try {
       list = subscriptionList(filters, options, this.engine.protocolVersion);
+      handle = this.subs.add(list, options, (h) => this.unsubscribe(h.topicFilters));
     } catch (e) {
       return Promise.reject(e);
     }
-    const handle = this.subs.add(list, options, (h) => this.unsubscribe(h.topicFilters));
     const d = deferred<AckResult>('subscribe', options?.signal);
     if (d.settled) {
       this.subs.remove(handle);

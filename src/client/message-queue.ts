@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { MqttError } from '../packet/errors.js';
+import { InvalidArgumentError, MqttError } from '../packet/errors.js';
 
 /**
  * What happens when messages arrive faster than the iterator is read and the buffer is full:
@@ -45,7 +45,11 @@ export class MessageQueue<T> implements AsyncIterableIterator<T> {
     options: IteratorOptions | undefined,
     private readonly onReturn: () => void,
   ) {
-    this.size = options?.bufferSize ?? 1_000;
+    const size = options?.bufferSize ?? 1_000;
+    if (!Number.isInteger(size) || size < 1) {
+      throw new InvalidArgumentError(`bufferSize must be a positive integer, got ${String(size)}`);
+    }
+    this.size = size;
     this.overflow = options?.overflow ?? 'drop-oldest';
   }
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { ConnectionError } from '../errors.js';
 import type { Transport, TransportFactory, TransportHandlers } from './transport.js';
@@ -33,7 +33,9 @@ class SocketTransport implements Transport {
   constructor(options: SocketOptions, handlers: TransportHandlers) {
     const where = `${options.host}:${options.port}`;
     if (options.tls !== undefined) {
-      const tlsOptions: ConnectionOptions = { servername: options.host, ...options.tls };
+      // SNI carries host names only (RFC 6066); the certificate is still checked against an IP address.
+      const sni = isIP(options.host) === 0 ? { servername: options.host } : {};
+      const tlsOptions: ConnectionOptions = { ...sni, ...options.tls };
       // Verification stays on unless the caller turned it off in so many words.
       if (options.tls.rejectUnauthorized !== false) tlsOptions.rejectUnauthorized = true;
       this.socket = tlsConnect({ ...tlsOptions, host: options.host, port: options.port });

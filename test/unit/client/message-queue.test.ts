@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MessageQueue, QueueOverflowError } from '../../../src/client/message-queue.js';
+import { InvalidArgumentError } from '../../../src/index.js';
 
 describe('message iterators', () => {
   it('iterator – delivers in order, waiting for messages that come later', async () => {
@@ -48,5 +49,15 @@ describe('message iterators', () => {
     }
     assert.equal(returned, 1);
     assert.equal(q.push(3), false, 'a returned iterator takes nothing more');
+  });
+
+  it('iterator – a buffer size that is not a positive integer is refused', () => {
+    for (const bufferSize of [0, -1, 1.5, Number.NaN]) {
+      assert.throws(
+        () => new MessageQueue<number>({ bufferSize }, () => {}),
+        InvalidArgumentError,
+        String(bufferSize),
+      );
+    }
   });
 });
