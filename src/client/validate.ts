@@ -9,7 +9,7 @@
 import { encode } from '../packet/encode.js';
 import { InvalidArgumentError } from '../packet/errors.js';
 import type { ProtocolVersion, QoS, Subscription } from '../packet/types.js';
-import type { BrokerLimits } from '../session/engine.js';
+import type { BrokerLimits } from '../session/broker-limits.js';
 import type { OutgoingMessage } from '../session/store.js';
 import { validateTopicFilter, validateTopicName } from '../topic.js';
 import type { PublishOptions, SubscribeOptions } from './events.js';

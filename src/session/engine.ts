@@ -15,13 +15,14 @@ import type {
   DisconnectProperties,
   Packet,
   ProtocolVersion,
-  PublishPacket,
   SubscribePacket,
   SubscribeProperties,
   Subscription,
   UnsubscribePacket,
   UnsubscribeProperties,
 } from '../packet/types.js';
+import { type BrokerLimits, defaultLimits, limitsFromConnack } from './broker-limits.js';
+import { Incoming } from './incoming.js';
 import { Outgoing } from './outgoing.js';
 import { PacketIdAllocator } from './packet-ids.js';
 import type { OutgoingMessage, SessionStore } from './store.js';
@@ -29,17 +30,6 @@ import type { EngineOptions, EngineSink } from './types.js';
 
 /** Connection phases. `offline`: no transport; `connecting`: CONNECT sent; `connected`: CONNACK accepted. */
 export type Phase = 'offline' | 'connecting' | 'connected' | 'closing';
-
-/** Limits the broker announced in CONNACK (MQTT 5), with the defaults that apply when it did not. */
-export interface BrokerLimits {
-  receiveMaximum: number;
-  maximumPacketSize: number;
-  topicAliasMaximum: number;
-  maximumQoS: 0 | 1 | 2;
-  retainAvailable: boolean;
-  /** The keep-alive in force: the Server Keep Alive when given, else what the client asked for. */
-  keepAlive: number;
-}
 
 interface PendingRequest<T> {
   packet: SubscribePacket | UnsubscribePacket;
@@ -65,6 +55,7 @@ export class SessionEngine<T> {
   private readonly ids = new PacketIdAllocator();
   private readonly requests = new Map<number, PendingRequest<T>>();
   private readonly out: Outgoing<T>;
+  private readonly in: Incoming;
 
   constructor(
     readonly options: EngineOptions,
@@ -81,6 +72,13 @@ export class SessionEngine<T> {
       window: () => Math.min(this.options.maxInflight, this.limits.receiveMaximum),
       online: () => this.phase === 'connected',
       version: () => this.protocolVersion,
+    });
+    this.in = new Incoming(store, {
+      send: (p) => this.send(p),
+      deliver: (m) => sink.deliver(m),
+      protocolError: (message, reasonCode) => this.protocolError(message, reasonCode),
+      version: () => this.protocolVersion,
+      receiveMaximum: () => this.options.properties?.receiveMaximum ?? 65_535,
     });
   }
 
@@ -149,7 +147,7 @@ export class SessionEngine<T> {
     if (this.phase !== 'connected') return;
     switch (packet.type) {
       case 'publish':
-        this.onPublish(packet);
+        this.in.onPublish(packet);
         return;
       case 'puback':
       case 'pubrec':
@@ -157,7 +155,7 @@ export class SessionEngine<T> {
         this.out.onAck(packet);
         return;
       case 'pubrel':
-        this.onPubrel(packet.packetId);
+        this.in.onPubrel(packet.packetId);
         return;
       case 'suback':
       case 'unsuback':
@@ -316,18 +314,9 @@ export class SessionEngine<T> {
   }
 
   private applyConnack(packet: ConnackPacket): void {
-    const p = packet.properties;
-    const limits = defaultLimits(this.options.keepAlive);
-    if (p !== undefined) {
-      if (p.receiveMaximum !== undefined) limits.receiveMaximum = p.receiveMaximum;
-      if (p.maximumPacketSize !== undefined) limits.maximumPacketSize = p.maximumPacketSize;
-      if (p.topicAliasMaximum !== undefined) limits.topicAliasMaximum = p.topicAliasMaximum;
-      if (p.maximumQoS !== undefined) limits.maximumQoS = p.maximumQoS;
-      if (p.retainAvailable !== undefined) limits.retainAvailable = p.retainAvailable;
-      if (p.serverKeepAlive !== undefined) limits.keepAlive = p.serverKeepAlive; // [MQTT-3.2.2-21]
-      if (p.assignedClientIdentifier !== undefined) this.clientId = p.assignedClientIdentifier;
-    }
-    this.limits = limits;
+    this.limits = limitsFromConnack(packet, this.options.keepAlive);
+    const assigned = packet.properties?.assignedClientIdentifier;
+    if (assigned !== undefined) this.clientId = assigned;
   }
 
   // The broker has no session: its packet identifiers are void, and so is our record of inbound QoS 2 messages.
@@ -342,36 +331,6 @@ export class SessionEngine<T> {
       if (s.properties !== undefined && this.protocolVersion === 5) packet.properties = s.properties;
       this.request(packet, undefined);
     }
-  }
-
-  private onPublish(packet: PublishPacket): void {
-    const id = packet.packetId ?? 0;
-    if (packet.qos === 0) {
-      this.sink.deliver(packet);
-    } else if (packet.qos === 1) {
-      this.sink.deliver(packet);
-      this.send({ type: 'puback', packetId: id, reasonCode: 0 });
-    } else if (this.store.hasIncoming(id)) {
-      // The broker sent it again before our PUBREC arrived: acknowledge, but it was delivered already.
-      this.send({ type: 'pubrec', packetId: id, reasonCode: 0 });
-    } else {
-      const max = this.options.properties?.receiveMaximum ?? 65_535;
-      if (this.protocolVersion === 5 && this.store.incomingCount >= max) {
-        this.protocolError(`more than ${max} QoS 2 messages in flight`, ReasonCode.ReceiveMaximumExceeded);
-        return;
-      }
-      this.store.addIncoming(id);
-      this.sink.deliver(packet);
-      this.send({ type: 'pubrec', packetId: id, reasonCode: 0 });
-    }
-  }
-
-  private onPubrel(packetId: number): void {
-    const known = this.store.hasIncoming(packetId);
-    if (known) this.store.deleteIncoming(packetId);
-    // An unknown identifier is still completed, so the broker can free it; MQTT 5 says why. [MQTT-4.3.3-?]
-    const reasonCode = known || this.protocolVersion !== 5 ? 0 : ReasonCode.PacketIdentifierNotFound;
-    this.send({ type: 'pubcomp', packetId, reasonCode });
   }
 
   private onRequestAck(
@@ -421,17 +380,6 @@ export class SessionEngine<T> {
     this.phase = 'closing';
     this.sink.close(error ?? new ProtocolError(reasonCode, message));
   }
-}
-
-function defaultLimits(keepAlive: number): BrokerLimits {
-  return {
-    receiveMaximum: 65_535,
-    maximumPacketSize: 268_435_460,
-    topicAliasMaximum: 0,
-    maximumQoS: 2,
-    retainAvailable: true,
-    keepAlive,
-  };
 }
 
 function withoutProperties(will: NonNullable<EngineOptions['will']>): NonNullable<EngineOptions['will']> {

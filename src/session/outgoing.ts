@@ -99,7 +99,7 @@ export class Outgoing<T> {
       const reasonCode = this.host.version() === 5 ? ReasonCode.PacketIdentifierNotFound : 0;
       this.host.send({ type: 'pubrel', packetId: packet.packetId, reasonCode });
     } else if (packet.reasonCode >= 0x80) {
-      this.finish(entry, packet); // [MQTT-4.3.3-?] a failed PUBREC ends the flow: no PUBREL
+      this.finish(entry, packet); // a PUBREC failure ends the flow: no PUBREL (section 4.3.3 of MQTT 5)
     } else {
       if (entry.stage !== 'pubrel') {
         entry.stage = 'pubrel';

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * What the broker allows on a connection: its CONNACK properties (MQTT 5), or the protocol's defaults.
+ *
+ * @module
+ */
+import type { ConnackPacket } from '../packet/types.js';
+
+/** Limits the broker announced in CONNACK (MQTT 5), with the defaults that apply when it did not. */
+export interface BrokerLimits {
+  receiveMaximum: number;
+  maximumPacketSize: number;
+  topicAliasMaximum: number;
+  maximumQoS: 0 | 1 | 2;
+  retainAvailable: boolean;
+  /** The keep-alive in force: the Server Keep Alive when given, else what the client asked for. */
+  keepAlive: number;
+}
+
+/** The limits before a CONNACK says otherwise. */
+export function defaultLimits(keepAlive: number): BrokerLimits {
+  return {
+    receiveMaximum: 65_535,
+    maximumPacketSize: 268_435_460,
+    topicAliasMaximum: 0,
+    maximumQoS: 2,
+    retainAvailable: true,
+    keepAlive,
+  };
+}
+
+/** The limits a CONNACK sets, for a client that asked for `keepAlive` seconds. */
+export function limitsFromConnack(packet: ConnackPacket, keepAlive: number): BrokerLimits {
+  const limits = defaultLimits(keepAlive);
+  const p = packet.properties;
+  if (p === undefined) return limits;
+  if (p.receiveMaximum !== undefined) limits.receiveMaximum = p.receiveMaximum;
+  if (p.maximumPacketSize !== undefined) limits.maximumPacketSize = p.maximumPacketSize;
+  if (p.topicAliasMaximum !== undefined) limits.topicAliasMaximum = p.topicAliasMaximum;
+  if (p.maximumQoS !== undefined) limits.maximumQoS = p.maximumQoS;
+  if (p.retainAvailable !== undefined) limits.retainAvailable = p.retainAvailable;
+  if (p.serverKeepAlive !== undefined) limits.keepAlive = p.serverKeepAlive; // [MQTT-3.2.2-21]
+  return limits;
+}
