@@ -14,7 +14,7 @@ import {
 } from '../errors.js';
 import { PacketDecoder } from '../packet/decoder.js';
 import { encode } from '../packet/encode.js';
-import type { ConnackPacket, DisconnectProperties, Packet, PublishPacket } from '../packet/types.js';
+import type { ConnackPacket, Packet, PublishPacket } from '../packet/types.js';
 import {
   backoffDelay,
   isRetryableRefusal,
@@ -25,9 +25,17 @@ import { SessionEngine } from '../session/engine.js';
 import { MemorySessionStore } from '../session/store.js';
 import type { AckResult, EngineSink, PublishResult } from '../session/types.js';
 import type { Transport, TransportFactory } from '../transport/transport.js';
-import { type Deferred, deferred } from './deferred.js';
+import { DeadlineTimer } from './deadline-timer.js';
+import { abortable, type Deferred, deferred } from './deferred.js';
 import { Emitter } from './emitter.js';
-import type { ClientEvents, ConnectInfo, EndOptions, PublishOptions, SubscribeOptions } from './events.js';
+import {
+  type ClientEvents,
+  type ConnectInfo,
+  disconnectInfo,
+  type EndOptions,
+  type PublishOptions,
+  type SubscribeOptions,
+} from './events.js';
 import { Message } from './message.js';
 import { type IteratorOptions, MessageQueue } from './message-queue.js';
 import { type ClientOptions, DEFAULT_MAX_PACKET_SIZE, engineOptions } from './options.js';
@@ -56,8 +64,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   private attempt = 0;
   private connectedAt = 0;
   private closeReason: Error | undefined;
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerAt = Number.POSITIVE_INFINITY;
+  private readonly timer: DeadlineTimer;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private firstConnect: Deferred<ConnectInfo> | undefined;
   private drained: Deferred<void> | undefined;
@@ -76,6 +83,10 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.backoff = options.reconnect === false ? undefined : resolveBackoff(options.reconnect);
     this.retryOnRefusal = options.reconnect !== false && (options.reconnect?.retryOnRefusal ?? false);
     this.engine = new SessionEngine(eo, options.session ?? new MemorySessionStore(), this.sink());
+    this.timer = new DeadlineTimer(
+      () => this.engine.nextDeadline(),
+      (now) => this.engine.tick(now),
+    );
     this.decoder = new PacketDecoder((p) => this.engine.packetReceived(p, Date.now()), {
       protocolVersion: eo.protocolVersion,
       maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
@@ -138,7 +149,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     const d = deferred<PublishResult>('publish', options?.signal);
     if (d.settled) return d.promise;
     this.engine.publish(message, d as Deferred<unknown>, Date.now());
-    this.armTimer();
+    this.timer.arm();
     return d.promise;
   }
 
@@ -163,7 +174,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       return d.promise.then(() => handle);
     }
     this.engine.subscribe(list, options?.properties, d as Deferred<unknown>, Date.now());
-    this.armTimer();
+    this.timer.arm();
     return d.promise.then(
       (r) => handle.acknowledged(r),
       (e: unknown) => {
@@ -185,7 +196,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     const d = deferred<AckResult>('unsubscribe', options?.signal);
     if (d.settled) return d.promise;
     this.engine.unsubscribe(list, options?.properties, d as Deferred<unknown>, Date.now());
-    this.armTimer();
+    this.timer.arm();
     return d.promise.then((r) => {
       this.subs.removeFilters(list);
       return r;
@@ -256,7 +267,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       open: () => {
         if (this.transport !== transport) return;
         this.engine.connectionOpened(Date.now());
-        this.armTimer();
+        this.timer.arm();
       },
       data: (chunk) => {
         if (this.transport !== transport) return;
@@ -279,11 +290,11 @@ export class MqttClient extends Emitter<ClientEvents> {
       if (!(e instanceof ProtocolError)) throw e;
       this.engine.protocolError(e.message, e.reasonCode, e);
     }
-    this.armTimer();
+    this.timer.arm();
   }
 
   private closedTransport(error: Error | undefined): void {
-    this.clearTimer();
+    this.timer.clear();
     const wasConnected = this.status === 'connected';
     const reason = this.closeReason ?? error;
     this.closeReason = undefined;
@@ -347,7 +358,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   private finish(error: Error | undefined): void {
     if (this.status === 'ended') return;
     this.status = 'ended';
-    this.clearTimer();
+    this.timer.clear();
     this.clearReconnect();
     this.finalError = error;
     const closed = new ClientClosedError(error ? `the client ended: ${error.message}` : 'the client ended', {
@@ -362,38 +373,6 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.subs.endAll();
     this.emit('close', error);
     this.ended.resolve(this.finalError);
-  }
-
-  // --- timers: one timer, armed for the engine's next deadline --------------------------------------------
-
-  private armTimer(): void {
-    const at = this.engine.nextDeadline();
-    if (at === undefined) {
-      this.clearTimer();
-      return;
-    }
-    // An earlier timer is armed: it will re-arm for the later deadline when it fires. This keeps timer churn off
-    // the per-packet path, where the keep-alive deadline moves on every packet.
-    if (this.timer !== undefined && this.timerAt <= at) return;
-    this.clearTimer();
-    this.timerAt = at;
-    const t = setTimeout(() => this.onTimer(), Math.max(0, at - Date.now()));
-    // The socket keeps the process alive while connected; the timer must not keep it alive on its own.
-    (t as { unref?: () => void }).unref?.();
-    this.timer = t;
-  }
-
-  private onTimer(): void {
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
-    this.engine.tick(Date.now());
-    this.armTimer();
-  }
-
-  private clearTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
   }
 
   private log(level: 'debug' | 'info' | 'warn', message: string): void {
@@ -452,22 +431,4 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.firstConnect?.resolve(info);
     this.firstConnect = undefined;
   }
-}
-
-function disconnectInfo(error: Error): { reasonCode?: number; properties?: DisconnectProperties } {
-  if (error instanceof ConnectionError && error.reasonCode !== undefined) {
-    const info: { reasonCode?: number; properties?: DisconnectProperties } = { reasonCode: error.reasonCode };
-    if (error.properties !== undefined) info.properties = error.properties;
-    return info;
-  }
-  return {};
-}
-
-function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise((resolve, reject) => {
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-    promise.then(resolve, reject);
-  });
 }

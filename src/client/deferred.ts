@@ -54,3 +54,13 @@ export function deferred<T>(kind?: OperationKind, signal?: AbortSignal): Deferre
   }
   return d;
 }
+
+/** `promise`, or a rejection with the signal's reason if `signal` aborts first. */
+export function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise((resolve, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+    promise.then(resolve, reject);
+  });
+}

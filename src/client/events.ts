@@ -4,6 +4,8 @@
  *
  * @module
  */
+
+import { ConnectionError } from '../errors.js';
 import type {
   ConnackProperties,
   DisconnectProperties,
@@ -97,4 +99,14 @@ export interface EndOptions {
   /** Wait until queued and in-flight messages are done first. */
   flush?: boolean;
   signal?: AbortSignal;
+}
+
+/** The broker's DISCONNECT details carried by `error`, if it is a ConnectionError from one. */
+export function disconnectInfo(error: Error): { reasonCode?: number; properties?: DisconnectProperties } {
+  if (error instanceof ConnectionError && error.reasonCode !== undefined) {
+    const info: { reasonCode?: number; properties?: DisconnectProperties } = { reasonCode: error.reasonCode };
+    if (error.properties !== undefined) info.properties = error.properties;
+    return info;
+  }
+  return {};
 }
