@@ -6,13 +6,11 @@
  * @module
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import type { NodeClientOptions, TlsOptions, WillOptions } from '../node.js';
+import { type NodeClientOptions, socketTransport, type TlsOptions, type WillOptions } from '../node.js';
 import type { CliOptions } from './args.js';
 import { FatalError } from './errors.js';
-import { endpointTransport } from './transport.js';
 
 /** What `connect()` needs, and where it goes (for debug lines). */
 export interface ConnectPlan {
@@ -65,7 +63,7 @@ function caDirectory(path: string): string[] {
  *
  * @throws {FatalError} when a certificate or key file cannot be read.
  */
-export function tlsOptions(o: CliOptions, host: string | undefined): TlsOptions {
+export function tlsOptions(o: CliOptions, _host: string | undefined): TlsOptions {
   const t = o.tls;
   const tls: TlsOptions = {};
   const ca: string[] = [];
@@ -91,8 +89,6 @@ export function tlsOptions(o: CliOptions, host: string | undefined): TlsOptions 
     tls.maxVersion ??= 'TLSv1.2';
     tls.checkServerIdentity = () => undefined;
   }
-  // SNI carries host names only (RFC 6066); an empty servername keeps the IP address for the certificate check.
-  if (host !== undefined && isIP(host) !== 0) tls.servername = '';
   return tls;
 }
 
@@ -140,7 +136,7 @@ export function connectPlan(o: CliOptions, reconnect: boolean): ConnectPlan {
       o.unixPath !== undefined
         ? { path: o.unixPath }
         : { host, port, ...(o.bindAddress !== undefined ? { localAddress: o.bindAddress } : {}) };
-    options.transport = endpointTransport(endpoint, tls);
+    options.transport = socketTransport(tls !== undefined ? { ...endpoint, tls } : endpoint);
     where = o.unixPath ?? `${host}:${port}`;
   } else {
     options.host = host;

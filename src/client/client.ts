@@ -44,6 +44,8 @@ import type { SubscriptionHandle } from './subscription-handle.js';
 import { Subscriptions } from './subscriptions.js';
 import { checkPublish, subscriptionList } from './validate.js';
 
+const QOS0_DONE: PublishResult = Object.freeze({ packetId: undefined, reasonCode: 0, properties: undefined });
+
 type Status = 'idle' | 'connecting' | 'connected' | 'waiting' | 'ending' | 'ended';
 
 /**
@@ -65,6 +67,9 @@ export class MqttClient extends Emitter<ClientEvents> {
   private connectedAt = 0;
   private closeReason: Error | undefined;
   private readonly timer: DeadlineTimer;
+  // Set while the transport's send buffer is over its high-water mark; QoS 0 publishes then resolve on drain.
+  private congested = false;
+  private waitingForDrain: Deferred<unknown>[] = [];
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private firstConnect: Deferred<ConnectInfo> | undefined;
   private drained: Deferred<void> | undefined;
@@ -276,7 +281,11 @@ export class MqttClient extends Emitter<ClientEvents> {
       close: (error) => {
         if (this.transport !== transport) return;
         this.transport = undefined;
+        this.releaseWaitingForDrain();
         this.closedTransport(error);
+      },
+      drain: () => {
+        if (this.transport === transport) this.releaseWaitingForDrain();
       },
     });
     this.transport = transport;
@@ -375,6 +384,16 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.ended.resolve(this.finalError);
   }
 
+  private releaseWaitingForDrain(): void {
+    this.congested = false;
+    const waiting = this.waitingForDrain;
+    this.waitingForDrain = [];
+    for (const d of waiting) {
+      d.resolve(QOS0_DONE);
+      this.emit('publish', QOS0_DONE);
+    }
+  }
+
   private log(level: 'debug' | 'info' | 'warn', message: string): void {
     this.emit('log', level, message);
   }
@@ -387,7 +406,15 @@ export class MqttClient extends Emitter<ClientEvents> {
       deliver: (packet) => this.deliver(packet),
       settle: (token, error, result) => {
         if (error !== undefined) token.reject(error);
-        else {
+        else if (
+          this.congested &&
+          (result as PublishResult | undefined)?.packetId === undefined &&
+          token.kind === 'publish'
+        ) {
+          // A QoS 0 message is done once written; while the socket's buffer is full, "written" waits for it to
+          // drain, so that a publisher awaiting each publish cannot outrun the network.
+          this.waitingForDrain.push(token);
+        } else {
           token.resolve(result);
           if (token.kind !== undefined) this.emit(token.kind, result as never);
         }
@@ -408,7 +435,9 @@ export class MqttClient extends Emitter<ClientEvents> {
     const t = this.transport;
     if (t === undefined) return;
     const version = packet.type === 'connect' ? packet.protocolVersion : this.engine.protocolVersion;
-    t.write(encode(packet, version, { maxPacketSize: this.engine.brokerLimits.maximumPacketSize }));
+    if (!t.write(encode(packet, version, { maxPacketSize: this.engine.brokerLimits.maximumPacketSize }))) {
+      this.congested = true;
+    }
   }
 
   private deliver(packet: PublishPacket): void {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 /**
- * TCP and TLS transports on Node's `net` and `tls` modules.
+ * TCP, TLS and Unix domain socket transports on Node's `net` and `tls` modules.
  *
  * @module
  */
@@ -12,17 +12,32 @@ import type { Transport, TransportFactory, TransportHandlers } from './transport
 /** TLS settings, as Node's `tls.connect` takes them; `rejectUnauthorized` is true unless set to false. */
 export type TlsOptions = Omit<ConnectionOptions, 'host' | 'port' | 'path' | 'socket'>;
 
-/** Where and how to open a socket. */
-export interface SocketOptions {
-  host: string;
-  port: number;
+/** Where and how to open a socket: a TCP address (optionally from a given local address) or a Unix socket path. */
+export type SocketOptions = ({ host: string; port: number; localAddress?: string } | { path: string }) & {
   /** Use TLS with these settings (an empty object for the defaults). */
   tls?: TlsOptions;
-}
+};
 
-/** A transport factory for a TCP or TLS connection. */
+/** A transport factory for a TCP, TLS or Unix socket connection. */
 export function socketTransport(options: SocketOptions): TransportFactory {
   return (handlers) => new SocketTransport(options, handlers);
+}
+
+function openSocket(options: SocketOptions, handlers: TransportHandlers): Socket {
+  const { tls, ...endpoint } = options;
+  if (tls === undefined) {
+    const socket = netConnect(endpoint);
+    socket.once('connect', () => handlers.open());
+    return socket;
+  }
+  // SNI carries host names only (RFC 6066); the certificate is still checked against an IP address.
+  const sni = 'host' in endpoint && isIP(endpoint.host) === 0 ? { servername: endpoint.host } : {};
+  const tlsOptions: ConnectionOptions = { ...sni, ...tls, ...endpoint };
+  // Verification stays on unless the caller turned it off in so many words.
+  if (tls.rejectUnauthorized !== false) tlsOptions.rejectUnauthorized = true;
+  const socket = tlsConnect(tlsOptions);
+  socket.once('secureConnect', () => handlers.open());
+  return socket;
 }
 
 class SocketTransport implements Transport {
@@ -31,22 +46,12 @@ class SocketTransport implements Transport {
   private closed = false;
 
   constructor(options: SocketOptions, handlers: TransportHandlers) {
-    const where = `${options.host}:${options.port}`;
-    if (options.tls !== undefined) {
-      // SNI carries host names only (RFC 6066); the certificate is still checked against an IP address.
-      const sni = isIP(options.host) === 0 ? { servername: options.host } : {};
-      const tlsOptions: ConnectionOptions = { ...sni, ...options.tls };
-      // Verification stays on unless the caller turned it off in so many words.
-      if (options.tls.rejectUnauthorized !== false) tlsOptions.rejectUnauthorized = true;
-      this.socket = tlsConnect({ ...tlsOptions, host: options.host, port: options.port });
-      this.socket.once('secureConnect', () => handlers.open());
-    } else {
-      this.socket = netConnect({ host: options.host, port: options.port });
-      this.socket.once('connect', () => handlers.open());
-    }
-    const socket = this.socket;
-    socket.setNoDelay(true);
+    const where = 'path' in options ? options.path : `${options.host}:${options.port}`;
+    const socket = openSocket(options, handlers);
+    this.socket = socket;
+    if (!('path' in options)) socket.setNoDelay(true);
     socket.on('data', (chunk: Uint8Array) => handlers.data(chunk));
+    socket.on('drain', () => handlers.drain());
     let failure: Error | undefined;
     socket.on('error', (e) => {
       failure ??= new ConnectionError(`connection to ${where} failed: ${e.message}`, { cause: e });
@@ -57,8 +62,8 @@ class SocketTransport implements Transport {
     });
   }
 
-  write(bytes: Uint8Array): void {
-    if (this.closed) return;
+  write(bytes: Uint8Array): boolean {
+    if (this.closed) return true;
     // Cork for the rest of this tick: every packet written meanwhile leaves in one writev.
     if (!this.corked) {
       this.corked = true;
@@ -68,7 +73,7 @@ class SocketTransport implements Transport {
         this.socket.uncork();
       });
     }
-    this.socket.write(bytes);
+    return this.socket.write(bytes);
   }
 
   end(): void {

@@ -13,12 +13,17 @@ export interface TransportHandlers {
   data(chunk: Uint8Array): void;
   /** The connection is gone; `error` says why when it failed rather than closed. Called once. */
   close(error: Error | undefined): void;
+  /** The transport's send buffer, which `write` had reported full, has drained. */
+  drain(): void;
 }
 
 /** An open (or opening) byte stream to a broker. */
 export interface Transport {
-  /** Queues bytes; writes made in the same tick leave in one system call where the transport can batch them. */
-  write(bytes: Uint8Array): void;
+  /**
+   * Queues bytes; writes made in the same tick leave in one system call where the transport can batch them.
+   * Returns false when the send buffer is over its high-water mark: `drain` follows once it has emptied.
+   */
+  write(bytes: Uint8Array): boolean;
   /** Closes gracefully once queued bytes are written. */
   end(): void;
   /** Closes at once, dropping queued bytes. */

@@ -81,6 +81,16 @@ export class FakeConnection {
     });
   }
 
+  /** Stops reading from the client (its send buffer then fills up), until {@link resume}. */
+  pause(): void {
+    this.socket.pause();
+  }
+
+  /** Reads from the client again after {@link pause}. */
+  resume(): void {
+    this.socket.resume();
+  }
+
   /** Whether the socket has closed. */
   get isClosed(): boolean {
     return this.ended;
