@@ -28,6 +28,7 @@ import {
   encode,
   InvalidArgumentError,
   MAX_PACKET_SIZE,
+  PACKET_TYPE_NAMES,
   type Packet,
   PacketDecoder,
   type PacketTypeName,
@@ -268,23 +269,8 @@ function packetIdOf(rng: Rng): number {
   return edgeOr(rng, U16_EDGES, 1, 65_535);
 }
 
-const TYPES: readonly PacketTypeName[] = [
-  'connect',
-  'connack',
-  'publish',
-  'puback',
-  'pubrec',
-  'pubrel',
-  'pubcomp',
-  'subscribe',
-  'suback',
-  'unsubscribe',
-  'unsuback',
-  'pingreq',
-  'pingresp',
-  'disconnect',
-  'auth',
-];
+// Every packet type, from the codec's own table (index 0 is reserved).
+const TYPES = PACKET_TYPE_NAMES.filter((t): t is PacketTypeName => t !== undefined);
 
 /**
  * A random valid packet of `type` for stream version `v`. CONNECT names a random protocol level of its own,

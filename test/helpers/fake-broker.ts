@@ -8,6 +8,7 @@
  */
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
+import { connect, type MqttClient, type NodeClientOptions } from '../../src/node.js';
 import {
   encode,
   type Packet,
@@ -236,4 +237,19 @@ function describe(p: Packet): string {
   const id = 'packetId' in p ? ` id ${p.packetId}` : '';
   const code = 'reasonCode' in p ? ` reason 0x${p.reasonCode.toString(16)}` : '';
   return `${p.type.toUpperCase()}${id}${code}`;
+}
+
+/**
+ * A client connected through `fb` (the CONNECT answered with a plain accepting CONNACK), with reconnect off, and
+ * the broker's side of its connection.
+ */
+export async function acceptedClient(
+  fb: FakeBroker,
+  options: NodeClientOptions = {},
+): Promise<{ client: MqttClient; conn: FakeConnection }> {
+  const connecting = connect(`mqtt://127.0.0.1:${fb.port}`, { reconnect: false, ...options });
+  const conn = await fb.nextConnection();
+  await conn.expect('connect');
+  conn.send({ type: 'connack', sessionPresent: false, reasonCode: 0 });
+  return { client: await connecting, conn };
 }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connect, type MqttClient } from '../../src/node.js';
-import { type FakeBroker, startFakeBroker } from '../helpers/fake-broker.js';
+import type { MqttClient } from '../../src/node.js';
+import { acceptedClient, type FakeBroker, startFakeBroker } from '../helpers/fake-broker.js';
 
 // Every operation takes an AbortSignal: aborting rejects the caller's promise with the signal's reason, and the
 // client stays usable.
@@ -12,11 +12,7 @@ describe('client – AbortSignal', () => {
 
   before(async () => {
     fb = await startFakeBroker();
-    const connecting = connect(`mqtt://127.0.0.1:${fb.port}`, { reconnect: false, protocolVersion: 5 });
-    const conn = await fb.nextConnection();
-    await conn.expect('connect');
-    conn.send({ type: 'connack', sessionPresent: false, reasonCode: 0 });
-    client = await connecting;
+    ({ client } = await acceptedClient(fb, { protocolVersion: 5 }));
   });
 
   after(async () => {

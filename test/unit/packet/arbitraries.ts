@@ -13,6 +13,7 @@ import {
   type ConnackPacket,
   type ConnectPacket,
   type DisconnectPacket,
+  PACKET_TYPE_NAMES,
   type Packet,
   type PacketTypeName,
   PROPERTIES,
@@ -557,23 +558,7 @@ export function auth(): fc.Arbitrary<AuthPacket> {
 
 /** Packet types that exist in `v` (AUTH only in MQTT 5). */
 export function packetTypes(v: ProtocolVersion): PacketTypeName[] {
-  const all: PacketTypeName[] = [
-    'connect',
-    'connack',
-    'publish',
-    'puback',
-    'pubrec',
-    'pubrel',
-    'pubcomp',
-    'subscribe',
-    'suback',
-    'unsubscribe',
-    'unsuback',
-    'pingreq',
-    'pingresp',
-    'disconnect',
-    'auth',
-  ];
+  const all = PACKET_TYPE_NAMES.filter((t): t is PacketTypeName => t !== undefined);
   return v === 5 ? all : all.filter((t) => t !== 'auth');
 }
 
