@@ -15,12 +15,6 @@ import {
 import { PacketDecoder } from '../packet/decoder.js';
 import { encode } from '../packet/encode.js';
 import type { ConnackPacket, Packet, PublishPacket } from '../packet/types.js';
-import {
-  backoffDelay,
-  isRetryableRefusal,
-  type ResolvedBackoff,
-  resolveBackoff,
-} from '../session/backoff.js';
 import { SessionEngine } from '../session/engine.js';
 import { MemorySessionStore } from '../session/store.js';
 import type { AckResult, EngineSink, PublishResult } from '../session/types.js';
@@ -40,6 +34,7 @@ import { Message } from './message.js';
 import { type IteratorOptions, MessageQueue } from './message-queue.js';
 import { type ClientOptions, DEFAULT_MAX_PACKET_SIZE, engineOptions } from './options.js';
 import { type Payload, toBytes } from './payload.js';
+import { Reconnector } from './reconnector.js';
 import type { SubscriptionHandle } from './subscription-handle.js';
 import { Subscriptions } from './subscriptions.js';
 import { checkPublish, subscriptionList } from './validate.js';
@@ -56,21 +51,18 @@ export class MqttClient extends Emitter<ClientEvents> {
   private readonly engine: SessionEngine<Deferred<unknown>>;
   private readonly decoder: PacketDecoder;
   private readonly factory: TransportFactory;
-  private readonly backoff: ResolvedBackoff | undefined;
-  private readonly retryOnRefusal: boolean;
+  private readonly reconnector: Reconnector;
   private readonly autoVersion: boolean;
   private readonly subs = new Subscriptions();
   private readonly iterators = new Set<MessageQueue<Message>>();
   private transport: Transport | undefined;
   private status: Status = 'idle';
-  private attempt = 0;
   private connectedAt = 0;
   private closeReason: Error | undefined;
   private readonly timer: DeadlineTimer;
   // Set while the transport's send buffer is over its high-water mark; QoS 0 publishes then resolve on drain.
   private congested = false;
   private waitingForDrain: Deferred<unknown>[] = [];
-  private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private firstConnect: Deferred<ConnectInfo> | undefined;
   private drained: Deferred<void> | undefined;
   private readonly ended = deferred<Error | undefined>();
@@ -85,8 +77,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.factory = options.transport;
     const eo = engineOptions(options);
     this.autoVersion = (options.protocolVersion ?? 'auto') === 'auto';
-    this.backoff = options.reconnect === false ? undefined : resolveBackoff(options.reconnect);
-    this.retryOnRefusal = options.reconnect !== false && (options.reconnect?.retryOnRefusal ?? false);
+    this.reconnector = new Reconnector(options.reconnect);
     this.engine = new SessionEngine(eo, options.session ?? new MemorySessionStore(), this.sink());
     this.timer = new DeadlineTimer(
       () => this.engine.nextDeadline(),
@@ -229,7 +220,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     // The client may have ended while draining (destroy(), or a refusal on reconnect).
     if ((this.status as Status) === 'ended') return;
-    this.clearReconnect();
+    this.reconnector.cancel();
     const wasConnected = this.status === 'connected';
     this.status = 'ending';
     if (wasConnected && this.transport !== undefined) {
@@ -244,7 +235,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** Ends the client at once, without DISCONNECT (a will message is then published by the broker). */
   destroy(error?: Error): void {
     if (this.status === 'ended') return;
-    this.clearReconnect();
+    this.reconnector.cancel();
     this.status = 'ending';
     const t = this.transport;
     if (t !== undefined) {
@@ -322,13 +313,20 @@ export class MqttClient extends Emitter<ClientEvents> {
         return;
       }
     } else {
-      if (Date.now() - this.connectedAt >= (this.backoff?.stableAfter ?? 0)) this.attempt = 0;
+      this.reconnector.connectionEnded(Date.now() - this.connectedAt);
     }
-    const again = this.backoff !== undefined && this.mayRetry(failure);
+    const again = this.reconnector.shouldRetry(failure);
     if (wasConnected)
       this.emit('disconnect', { error: failure, willReconnect: again, ...disconnectInfo(failure) });
-    if (again) this.scheduleReconnect();
-    else this.finish(failure);
+    if (!again) {
+      this.finish(failure);
+      return;
+    }
+    this.status = 'waiting';
+    const next = this.reconnector.schedule(() => {
+      if (this.status === 'waiting') this.open();
+    });
+    this.emit('reconnecting', next);
   }
 
   // `auto` protocol version: a broker that refuses 5 as unsupported is asked again with 3.1.1, then 3.1.
@@ -342,33 +340,11 @@ export class MqttClient extends Emitter<ClientEvents> {
     return true;
   }
 
-  private mayRetry(failure: Error): boolean {
-    if (failure instanceof ConnackError && !isRetryableRefusal(failure.reasonCode))
-      return this.retryOnRefusal;
-    return true;
-  }
-
-  private scheduleReconnect(): void {
-    this.attempt++;
-    const delay = backoffDelay(this.attempt, this.backoff as ResolvedBackoff);
-    this.status = 'waiting';
-    this.emit('reconnecting', { attempt: this.attempt, delay });
-    this.reconnectTimer = setTimeout(() => {
-      this.reconnectTimer = undefined;
-      if (this.status === 'waiting') this.open();
-    }, delay);
-  }
-
-  private clearReconnect(): void {
-    if (this.reconnectTimer !== undefined) clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = undefined;
-  }
-
   private finish(error: Error | undefined): void {
     if (this.status === 'ended') return;
     this.status = 'ended';
     this.timer.clear();
-    this.clearReconnect();
+    this.reconnector.cancel();
     this.finalError = error;
     const closed = new ClientClosedError(error ? `the client ended: ${error.message}` : 'the client ended', {
       cause: error,
