@@ -25,6 +25,8 @@ export interface NodeClientOptions extends ClientOptions {
   tls?: TlsOptions;
   /** Called once the client exists, before it connects (to attach event listeners early). */
   onClient?: (client: MqttClient) => void;
+  /** Aborts the connection attempt (not the connection once made): `connect` rejects with the signal's reason. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -64,6 +66,6 @@ export async function connect(
   const socket = secure ? { host, port: p, tls: o.tls ?? {} } : { host, port: p };
   const client = new MqttClient({ ...o, transport: o.transport ?? socketTransport(socket) });
   o.onClient?.(client);
-  const info = await client.connect();
+  const info = await client.connect(o.signal !== undefined ? { signal: o.signal } : undefined);
   return Object.assign(client, { connectInfo: info });
 }

@@ -117,7 +117,13 @@ export class MqttClient extends Emitter<ClientEvents> {
     const signal = options?.signal;
     if (signal?.aborted) return Promise.reject(signal.reason);
     this.firstConnect = deferred();
-    signal?.addEventListener('abort', () => this.destroy(signal.reason as Error), { once: true });
+    if (signal !== undefined) {
+      // The signal covers the connection attempt only: once it has succeeded or failed, aborting does nothing.
+      const onAbort = () => this.destroy(signal.reason as Error);
+      signal.addEventListener('abort', onAbort, { once: true });
+      const done = () => signal.removeEventListener('abort', onAbort);
+      this.firstConnect.promise.then(done, done);
+    }
     this.open();
     return this.firstConnect.promise;
   }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { MqttClient } from '../../src/node.js';
+import { connect, type MqttClient } from '../../src/node.js';
 import { acceptedClient, type FakeBroker, startFakeBroker } from '../helpers/fake-broker.js';
 
 // Every operation takes an AbortSignal: aborting rejects the caller's promise with the signal's reason, and the
@@ -67,5 +67,33 @@ describe('client – AbortSignal', () => {
     assert.equal(client.connected, true, 'an aborted end() does not end the client');
     conn.send({ type: 'puback', packetId: p.packetId ?? 0, reasonCode: 0 });
     assert.equal((await pending).reasonCode, 0);
+  });
+});
+
+describe('client – AbortSignal on connect', () => {
+  it('client – aborting connect() before the CONNACK ends the client with the reason; after it, does nothing', async () => {
+    const fb = await startFakeBroker();
+    try {
+      const early = new AbortController();
+      const attempt = connect(`mqtt://127.0.0.1:${fb.port}`, { reconnect: false, signal: early.signal });
+      const conn = await fb.nextConnection();
+      await conn.expect('connect');
+      const reason = new Error('gave up waiting');
+      early.abort(reason);
+      await assert.rejects(attempt, (e: unknown) => e === reason);
+
+      const late = new AbortController();
+      const ok = connect(`mqtt://127.0.0.1:${fb.port}`, { reconnect: false, signal: late.signal });
+      const conn2 = await fb.nextConnection();
+      await conn2.expect('connect');
+      conn2.send({ type: 'connack', sessionPresent: false, reasonCode: 0 });
+      const client = await ok;
+      late.abort(new Error('too late'));
+      assert.equal(client.connected, true, 'an abort after the connection is up leaves the client connected');
+      client.destroy();
+      await client.closed();
+    } finally {
+      await fb.close();
+    }
   });
 });
