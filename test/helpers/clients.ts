@@ -7,7 +7,13 @@
  *
  * @module
  */
-import { type ClientEvents, connect, type MqttClient, type NodeClientOptions } from '../../src/node.js';
+import {
+  type ClientEvents,
+  connect,
+  type MqttClient,
+  type NodeClientOptions,
+  type ProtocolVersion,
+} from '../../src/node.js';
 
 /** What `connect()` resolves with. */
 export type Connected = Awaited<ReturnType<typeof connect>>;
@@ -141,4 +147,18 @@ export function noEvent<K extends keyof ClientEvents & string>(
     }, ms);
     client.on(event, listener);
   });
+}
+
+let ids = 0;
+
+/** A client identifier of at most 23 characters (the MQTT 3.1 limit), unique per process. */
+export function clientId(tag: string): string {
+  return `${tag}-${process.pid % 100_000}-${++ids}`.slice(0, 23);
+}
+
+/** Options of a session that outlives the connection, for each protocol version. */
+export function persistent(version: ProtocolVersion): NodeClientOptions {
+  return version === 5
+    ? { protocolVersion: 5, clean: false, sessionExpiryInterval: 60 }
+    : { protocolVersion: version, clean: false };
 }

@@ -3,31 +3,21 @@
 // connections cut in the middle of a packet, and a half-open connection found by the keep-alive.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
+import { type Message, type PublishResult, TimeoutError } from '../../src/node.js';
 import {
-  type Message,
-  type NodeClientOptions,
-  type ProtocolVersion,
-  type PublishResult,
-  TimeoutError,
-} from '../../src/node.js';
-import { ClientPool, nextEvent, take, topicPrefix, within } from '../helpers/clients.js';
+  ClientPool,
+  clientId,
+  nextEvent,
+  persistent,
+  take,
+  topicPrefix,
+  within,
+} from '../helpers/clients.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type Broker, startBroker } from '../helpers/mosquitto.js';
 
 const T = { timeout: 15_000 };
 const QUICK_RECONNECT = { minDelay: 10, maxDelay: 50, jitter: 0 } as const;
-let ids = 0;
-
-function clientId(tag: string): string {
-  return `${tag}-${process.pid % 100_000}-${++ids}`.slice(0, 23);
-}
-
-function persistent(version: ProtocolVersion): NodeClientOptions {
-  return version === 5
-    ? { protocolVersion: 5, clean: false, sessionExpiryInterval: 60 }
-    : { protocolVersion: version, clean: false };
-}
-
 /** Reads `inbox` until a message with payload `last` arrives; returns the payloads before it. */
 async function until(inbox: AsyncIterator<Message>, last: string): Promise<string[]> {
   const got: string[] = [];

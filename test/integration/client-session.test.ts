@@ -4,25 +4,19 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Message, MqttClient, NodeClientOptions, ProtocolVersion } from '../../src/node.js';
-import { ClientPool, nextEvent, take, topicPrefix, within } from '../helpers/clients.js';
+import {
+  ClientPool,
+  clientId,
+  nextEvent,
+  persistent,
+  take,
+  topicPrefix,
+  within,
+} from '../helpers/clients.js';
 import { type Broker, startBroker } from '../helpers/mosquitto.js';
 
 const T = { timeout: 10_000 };
 const FAST_RECONNECT = { minDelay: 50, maxDelay: 200, jitter: 0 } as const;
-let ids = 0;
-
-/** A client identifier of at most 23 characters (the MQTT 3.1 limit), unique per process. */
-function clientId(tag: string): string {
-  return `${tag}-${process.pid % 100_000}-${++ids}`.slice(0, 23);
-}
-
-/** Options of a session that outlives the connection, for each protocol version. */
-function persistent(version: ProtocolVersion): NodeClientOptions {
-  return version === 5
-    ? { protocolVersion: 5, clean: false, sessionExpiryInterval: 60 }
-    : { protocolVersion: version, clean: false };
-}
-
 describe('client session', () => {
   let broker: Broker;
   let url: string;
@@ -186,8 +180,8 @@ describe('client session', () => {
       back: NodeClientOptions,
       end: Parameters<MqttClient['end']>[0] = {},
     ) {
-      const topic = `${prefix}/dropped/${++ids}`;
       const id = clientId(`dr${version}`);
+      const topic = `${prefix}/dropped/${id}`;
       const first = await pool.connect(url, {
         ...away,
         protocolVersion: version,
