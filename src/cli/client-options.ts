@@ -9,7 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
 import { type NodeClientOptions, socketTransport, type TlsOptions, type WillOptions } from '../node.js';
-import type { CliOptions } from './args.js';
+import type { CliOptions } from './cli-options.js';
 import { FatalError } from './errors.js';
 
 /** What `connect()` needs, and where it goes (for debug lines). */

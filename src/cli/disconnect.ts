@@ -5,7 +5,7 @@
  * @module
  */
 import type { EndOptions, MqttClient } from '../node.js';
-import type { CliOptions } from './args.js';
+import type { CliOptions } from './cli-options.js';
 import type { Reporter } from './report.js';
 
 /** Ends the client, with DISCONNECT when it is still connected; never rejects. */

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Message, PublishProperties } from '../index.js';
-import type { CliOptions } from './args.js';
+import type { CliOptions } from './cli-options.js';
 import { type Instant, isoTime, jsonTime, now, strftime, unixTime } from './time-format.js';
 
 const encoder = new TextEncoder();

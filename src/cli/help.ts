@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Command } from './args.js';
+import type { Command } from './cli-options.js';
 
 const CONNECTION = ` -A : bind the outgoing socket to this host/ip address.
  -c : disable clean session/enable persistent client mode. Needs -i or -I. Sessions never

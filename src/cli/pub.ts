@@ -9,7 +9,7 @@ import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
 import { connect, type MqttClient, PublishError, type PublishOptions, type PublishResult } from '../node.js';
-import type { CliOptions, MessageSource } from './args.js';
+import type { CliOptions, MessageSource } from './cli-options.js';
 import { connectPlan } from './client-options.js';
 import { disconnect } from './disconnect.js';
 import { FatalError } from './errors.js';

@@ -6,7 +6,8 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { type CliOptions, type Command, parseArgs } from './args.js';
+import { parseArgs } from './args.js';
+import type { CliOptions, Command } from './cli-options.js';
 import { UsageError } from './errors.js';
 import { helpText } from './help.js';
 import { runPub } from './pub.js';

@@ -14,7 +14,7 @@ import {
   type SubscriptionHandle,
   topicMatchesSub,
 } from '../node.js';
-import type { CliOptions } from './args.js';
+import type { CliOptions } from './cli-options.js';
 import { connectPlan } from './client-options.js';
 import { disconnect } from './disconnect.js';
 import { MessageFormatter } from './format.js';
