@@ -12,8 +12,11 @@
  */
 import { performance } from 'node:perf_hooks';
 
-/** The libraries compared. */
-export const LIBS = ['mqttkit', 'mqttjs'] as const;
+/**
+ * The libraries compared, and the floor: a minimal raw-socket client (bench/e2e-floor.ts) that shows the lowest
+ * cost any client on Node's sockets could reach on the machine.
+ */
+export const LIBS = ['mqttkit', 'mqttjs', 'floor'] as const;
 export type Lib = (typeof LIBS)[number];
 
 export type QoS = 0 | 1 | 2;
@@ -51,6 +54,7 @@ export type Connector = (url: string, options?: OpenOptions) => Promise<BenchCli
  * loading is not part of any figure.
  */
 export async function load(lib: Lib): Promise<Connector> {
+  if (lib === 'floor') return (await import('./e2e-floor.js')).connectFloor;
   if (lib === 'mqttkit') {
     const { connect } = await import('../src/node.js');
     return async (url, options = {}) => {
@@ -113,7 +117,7 @@ export async function load(lib: Lib): Promise<Connector> {
 
 /** Checks the library name given on a command line. */
 export function parseLib(s: string | undefined): Lib {
-  if (s === 'mqttkit' || s === 'mqttjs') return s;
+  if (s === 'mqttkit' || s === 'mqttjs' || s === 'floor') return s;
   throw new Error(`library must be one of ${LIBS.join(', ')}, got ${String(s)}`);
 }
 

@@ -96,7 +96,14 @@ const FD_MARGIN = 100;
 
 /** Where the driver processes and mqttkit are compiled to (inside node_modules, so that `mqtt` resolves). */
 const BUILD_DIR = join(ROOT, 'node_modules', '.cache', 'mqttkit-bench');
-const DRIVERS = ['e2e-clients.ts', 'e2e-publisher.ts', 'e2e-subscriber.ts', 'e2e-latency.ts', 'e2e-idle.ts'];
+const DRIVERS = [
+  'e2e-clients.ts',
+  'e2e-floor.ts',
+  'e2e-publisher.ts',
+  'e2e-subscriber.ts',
+  'e2e-latency.ts',
+  'e2e-idle.ts',
+];
 
 /**
  * Compiles src/ and the drivers to JavaScript with the compiler options of the package build (tsconfig.build.json),
@@ -318,31 +325,39 @@ function profileArgs(lib: Lib, role: string, qos: QoS, round: number): string[] 
   return ['--cpu-prof', `--cpu-prof-dir=${join(cpuProfDir, `${lib}-${role}-qos${qos}-r${round}`)}`];
 }
 
+/**
+ * One throughput run: `pubLib` publishes `COUNT[qos]` messages to `subLib`. Each library is measured in one role
+ * against the floor client in the other (see main()), so that both libraries meet the same peer: a subscriber's
+ * CPU per message depends on how the publisher paces the stream (a slower publisher hands it bigger batches per
+ * read), and a publisher competes for the CPUs with its subscriber.
+ */
 async function throughput(
   broker: Broker,
   url: string,
-  lib: Lib,
+  pubLib: Lib,
+  subLib: Lib,
   qos: QoS,
   round: number,
 ): Promise<ThroughputResult> {
   const count = COUNT[qos];
-  const label = `[qos${qos} round ${round + 1}/${ROUNDS}] ${lib.padEnd(7)}`;
-  const topic = `bench/e2e/${lib}/qos${qos}/r${round}`;
-  const args = [lib, String(qos), String(count), url, topic];
+  const pair = `${pubLib}→${subLib}`;
+  const label = `[qos${qos} round ${round + 1}/${ROUNDS}] ${pair.padEnd(15)}`;
+  const topic = `bench/e2e/${pubLib}-${subLib}/qos${qos}/r${round}`;
+  const args = (lib: Lib): string[] => [lib, String(qos), String(count), url, topic];
   const cpu0 = brokerCpu(broker);
   const sub = child(
-    `subscriber ${lib} qos${qos}`,
+    `subscriber ${subLib} qos${qos}`,
     'e2e-subscriber.ts',
-    args,
-    profileArgs(lib, 'sub', qos, round),
+    args(subLib),
+    profileArgs(subLib, 'sub', qos, round),
   );
   const ready = await sub.next<{ ready?: boolean }>(30_000);
   if (ready.ready !== true) throw new Error(`${label}: unexpected first line from the subscriber`);
   const pub = child(
-    `publisher ${lib} qos${qos}`,
+    `publisher ${pubLib} qos${qos}`,
     'e2e-publisher.ts',
-    args,
-    profileArgs(lib, 'pub', qos, round),
+    args(pubLib),
+    profileArgs(pubLib, 'pub', qos, round),
   );
   // At least 2,000 msgs/s, and time to start the process.
   const timeoutMs = 20_000 + count / 2;
@@ -360,7 +375,7 @@ async function throughput(
   const brokerUs = brokerCpu(broker) - cpu0;
 
   // The checks.
-  const what = `${lib} QoS ${qos} (round ${round + 1})`;
+  const what = `${pair} QoS ${qos} (round ${round + 1})`;
   if (p.stopped)
     fail(
       `${what}: HANG: only ${p.completed + p.failed} of ${count} publications completed in ${timeoutMs} ms`,
@@ -481,12 +496,20 @@ function round4(x: number): number {
 }
 
 function table(samples: Samples, idleCount: number): string {
-  const rows: string[][] = [['figure', 'mqttkit', 'MQTT.js', 'mqttkit/MQTT.js']];
+  const rows: string[][] = [['figure', 'mqttkit', 'MQTT.js', 'floor', 'mqttkit/MQTT.js', 'floor/MQTT.js']];
   for (const key of KEYS) {
     const [label, digits] = LABELS[key];
     const kit = median(samples[key].mqttkit);
     const js = median(samples[key].mqttjs);
-    rows.push([label, fmt(kit, digits), fmt(js, digits), fmt(kit / js, 2)]);
+    const floor = median(samples[key].floor);
+    rows.push([
+      label,
+      fmt(kit, digits),
+      fmt(js, digits),
+      fmt(floor, digits),
+      fmt(kit / js, 2),
+      fmt(floor / js, 2),
+    ]);
   }
   const widths = (rows[0] as string[]).map((_, i) => Math.max(...rows.map((r) => (r[i] as string).length)));
   const line = (r: string[]): string =>
@@ -499,7 +522,8 @@ function table(samples: Samples, idleCount: number): string {
   out.push(
     '',
     `MQTT 3.1.1, 64-byte payloads; ${runs}${COUNT[0]} / ${COUNT[1]} / ${COUNT[2]} messages at QoS 0 / 1 / 2;` +
-      ` at most 300 unacknowledged; latency over ${LATENCY_COUNT} round trips after ${LATENCY_WARMUP};` +
+      ` at most 300 unacknowledged; each library publishes to and receives from the floor client;` +
+      ` floor: a raw-socket client doing the least MQTT work (bench/e2e-floor.ts); latency over ${LATENCY_COUNT} round trips after ${LATENCY_WARMUP};` +
       ` memory over ${idleCount} idle connections.`,
   );
   return out.join('\n');
@@ -546,18 +570,27 @@ async function main(): Promise<number> {
     );
 
     const samples = Object.fromEntries(
-      KEYS.map((k) => [k, { mqttkit: [], mqttjs: [] }]),
+      KEYS.map((k) => [k, { mqttkit: [], mqttjs: [], floor: [] }]),
     ) as unknown as Samples;
     let turn = 0;
-    const order = (): readonly Lib[] => (turn++ % 2 === 0 ? LIBS : [...LIBS].reverse());
+    // The libraries take turns going first, so that a slow spell of the machine does not hit one library only.
+    const order = (): readonly Lib[] => {
+      const k = turn++ % LIBS.length;
+      return [...LIBS.slice(k), ...LIBS.slice(0, k)];
+    };
 
     for (let round = 0; round < ROUNDS; round++) {
       for (const qos of [0, 1, 2] as const) {
         for (const lib of order()) {
-          const r = await throughput(broker, url, lib, qos, round);
+          // Each library publishes to the floor client, then receives from it; the floor meets itself.
+          const r = await throughput(broker, url, lib, 'floor', qos, round);
           samples[`qos${qos}_msgs_per_s`][lib].push(r.rate);
           samples[`qos${qos}_pub_cpu_us_per_msg`][lib].push(r.pubCpu);
-          samples[`qos${qos}_sub_cpu_us_per_msg`][lib].push(r.subCpu);
+          if (lib === 'floor') samples[`qos${qos}_sub_cpu_us_per_msg`][lib].push(r.subCpu);
+          else
+            samples[`qos${qos}_sub_cpu_us_per_msg`][lib].push(
+              (await throughput(broker, url, 'floor', lib, qos, round)).subCpu,
+            );
         }
       }
       for (const lib of order()) {
@@ -582,11 +615,21 @@ async function main(): Promise<number> {
       process.stdout.write(`\nFAILED:\n${failures.map((f) => `  ${f}`).join('\n')}\n`);
     }
     if (JSON_OUT) {
-      const out: Record<string, { mqttkit: number; mqttjs: number; ratio: number }> = {};
+      const out: Record<
+        string,
+        { mqttkit: number; mqttjs: number; floor: number; ratio: number; floorRatio: number }
+      > = {};
       for (const key of KEYS) {
         const kit = median(samples[key].mqttkit);
         const js = median(samples[key].mqttjs);
-        out[key] = { mqttkit: round4(kit), mqttjs: round4(js), ratio: round4(kit / js) };
+        const floor = median(samples[key].floor);
+        out[key] = {
+          mqttkit: round4(kit),
+          mqttjs: round4(js),
+          floor: round4(floor),
+          ratio: round4(kit / js),
+          floorRatio: round4(floor / js),
+        };
       }
       process.stdout.write(`${JSON.stringify(out)}\n`);
     }

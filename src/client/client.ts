@@ -54,7 +54,8 @@ export class MqttClient extends Emitter<ClientEvents> {
   private readonly reconnector: Reconnector;
   private readonly autoVersion: boolean;
   private readonly subs = new Subscriptions();
-  private readonly iterators = new Set<MessageQueue<Message>>();
+  // The client-wide message iterators; created with the first one (most clients have none).
+  private iterators: Set<MessageQueue<Message>> | undefined;
   private transport: Transport | undefined;
   private status: Status = 'idle';
   private connectedAt = 0;
@@ -207,9 +208,12 @@ export class MqttClient extends Emitter<ClientEvents> {
 
   /** All messages the client receives, as an async iterator with a bounded buffer. */
   messages(options?: IteratorOptions): AsyncIterableIterator<Message> {
-    const q: MessageQueue<Message> = new MessageQueue(options, () => this.iterators.delete(q));
+    const q: MessageQueue<Message> = new MessageQueue(options, () => this.iterators?.delete(q));
     if (this.status === 'ended') q.end();
-    else this.iterators.add(q);
+    else {
+      this.iterators ??= new Set();
+      this.iterators.add(q);
+    }
     return q;
   }
 
@@ -359,8 +363,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.firstConnect = undefined;
     this.engine.abort(closed);
     this.drained?.resolve();
-    for (const q of this.iterators) q.end();
-    this.iterators.clear();
+    if (this.iterators !== undefined) for (const q of this.iterators) q.end();
+    this.iterators = undefined;
     this.subs.endAll();
     this.emit('close', error);
     this.ended.resolve(this.finalError);
@@ -425,7 +429,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   private deliver(packet: PublishPacket): void {
     const message = new Message(packet);
     this.emit('message', message);
-    for (const q of this.iterators) q.push(message);
+    if (this.iterators !== undefined) for (const q of this.iterators) q.push(message);
     this.subs.dispatch(message);
   }
 

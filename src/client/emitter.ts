@@ -10,10 +10,12 @@ export type EventMap = { [event: string]: (...args: never[]) => void };
 
 /** Typed `on` / `off` / `once` / `emit`. A listener that throws does not stop the others; its error is reported. */
 export class Emitter<E extends EventMap> {
-  private readonly listeners = new Map<keyof E, Set<E[keyof E]>>();
+  // Created on the first `on`: an idle client with no listeners should cost as little memory as possible.
+  private listeners: Map<keyof E, Set<E[keyof E]>> | undefined;
 
   /** Adds a listener. */
   on<K extends keyof E>(event: K, listener: E[K]): this {
+    this.listeners ??= new Map();
     let set = this.listeners.get(event);
     if (set === undefined) {
       set = new Set();
@@ -25,7 +27,7 @@ export class Emitter<E extends EventMap> {
 
   /** Removes a listener. */
   off<K extends keyof E>(event: K, listener: E[K]): this {
-    this.listeners.get(event)?.delete(listener);
+    this.listeners?.get(event)?.delete(listener);
     return this;
   }
 
@@ -40,12 +42,12 @@ export class Emitter<E extends EventMap> {
 
   /** Whether anyone listens to `event`. */
   hasListeners(event: keyof E): boolean {
-    return (this.listeners.get(event)?.size ?? 0) > 0;
+    return (this.listeners?.get(event)?.size ?? 0) > 0;
   }
 
   /** Calls every listener of `event`; returns whether there was one. */
   protected emit<K extends keyof E>(event: K, ...args: Parameters<E[K]>): boolean {
-    const set = this.listeners.get(event);
+    const set = this.listeners?.get(event);
     if (set === undefined || set.size === 0) return false;
     for (const listener of set) {
       try {

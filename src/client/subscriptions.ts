@@ -12,7 +12,8 @@ import { SubscriptionHandle } from './subscription-handle.js';
 
 /** The set of subscription handles. */
 export class Subscriptions {
-  private readonly handles = new Set<SubscriptionHandle>();
+  // Created with the first handle: an idle client without subscriptions should cost as little as possible.
+  private handles: Set<SubscriptionHandle> | undefined;
 
   /** Registers a handle at once, so no message that arrives right after the SUBACK is missed. */
   add(
@@ -20,7 +21,8 @@ export class Subscriptions {
     options: IteratorOptions | undefined,
     unsubscribe: (h: SubscriptionHandle) => Promise<AckResult>,
   ): SubscriptionHandle {
-    const h = new SubscriptionHandle(list, options, (x) => this.handles.delete(x), unsubscribe);
+    const h = new SubscriptionHandle(list, options, (x) => this.handles?.delete(x), unsubscribe);
+    this.handles ??= new Set();
     this.handles.add(h);
     return h;
   }
@@ -32,17 +34,18 @@ export class Subscriptions {
 
   /** Ends the handles whose filters are all among `filters`. */
   removeFilters(filters: string[]): void {
+    if (this.handles === undefined) return;
     const gone = new Set(filters);
     for (const h of this.handles) if (h.topicFilters.every((f) => gone.has(f))) h.end();
   }
 
   /** Offers a message to every handle. */
   dispatch(message: Message): void {
-    for (const h of this.handles) h.offer(message);
+    if (this.handles !== undefined) for (const h of this.handles) h.offer(message);
   }
 
   /** Ends every handle (the client ended). */
   endAll(): void {
-    for (const h of [...this.handles]) h.end();
+    if (this.handles !== undefined) for (const h of [...this.handles]) h.end();
   }
 }

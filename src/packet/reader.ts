@@ -14,10 +14,13 @@ export const MALFORMED = 0x81;
 /** @see MALFORMED */
 export const PROTOCOL_ERROR = 0x82;
 
+// Shared by every idle reader: a Uint8Array per decoder is memory an idle connection need not hold.
+const EMPTY = new Uint8Array(0);
+
 /** A cursor over the bytes of one packet. One instance is reused for every packet a decoder reads. */
 export class Reader {
   /** The bytes; the packet occupies part of them. */
-  buf: Uint8Array = new Uint8Array(0);
+  buf: Uint8Array = EMPTY;
   /** Next byte to read. */
   pos = 0;
   /** One past the last byte the current section may read. */

@@ -15,6 +15,7 @@ import type {
   DisconnectProperties,
   Packet,
   ProtocolVersion,
+  PublishPacket,
   SubscribePacket,
   SubscribeProperties,
   Subscription,
@@ -22,11 +23,11 @@ import type {
   UnsubscribeProperties,
 } from '../packet/types.js';
 import { type BrokerLimits, defaultLimits, limitsFromConnack } from './broker-limits.js';
-import { Incoming } from './incoming.js';
-import { Outgoing } from './outgoing.js';
+import { Incoming, type IncomingHost } from './incoming.js';
+import { Outgoing, type OutgoingHost } from './outgoing.js';
 import { PacketIdAllocator } from './packet-ids.js';
 import type { OutgoingMessage, SessionStore } from './store.js';
-import type { EngineOptions, EngineSink } from './types.js';
+import type { EngineOptions, EngineSink, PublishResult } from './types.js';
 
 /** Connection phases. `offline`: no transport; `connecting`: CONNECT sent; `connected`: CONNACK accepted. */
 export type Phase = 'offline' | 'connecting' | 'connected' | 'closing';
@@ -39,7 +40,7 @@ interface PendingRequest<T> {
 }
 
 /** The session engine. `T` is the caller's token for an operation awaiting its outcome. */
-export class SessionEngine<T> {
+export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
   /** Version used for the next connection (the client lowers it when falling back). */
   protocolVersion: ProtocolVersion;
   /** Client identifier for the next connection (a broker-assigned one replaces an empty one). */
@@ -65,21 +66,9 @@ export class SessionEngine<T> {
     this.protocolVersion = options.protocolVersion;
     this.clientId = options.clientId;
     this.limits = defaultLimits(options.keepAlive);
-    this.out = new Outgoing(options, store, {
-      send: (p) => this.send(p),
-      settle: (token, error, result) => sink.settle(token, error, result),
-      allocate: () => this.allocateId(),
-      window: () => Math.min(this.options.maxInflight, this.limits.receiveMaximum),
-      online: () => this.phase === 'connected',
-      version: () => this.protocolVersion,
-    });
-    this.in = new Incoming(store, {
-      send: (p) => this.send(p),
-      deliver: (m) => sink.deliver(m),
-      protocolError: (message, reasonCode) => this.protocolError(message, reasonCode),
-      version: () => this.protocolVersion,
-      receiveMaximum: () => this.options.properties?.receiveMaximum ?? 65_535,
-    });
+    // The engine is its halves' host itself: no per-client closures (an idle client's memory counts).
+    this.out = new Outgoing(options, store, this);
+    this.in = new Incoming(store, this);
   }
 
   /** The current phase. */
@@ -266,17 +255,56 @@ export class SessionEngine<T> {
     return Math.min(this.lastSent, this.lastReceived) + this.limits.keepAlive * 1000;
   }
 
-  private send(packet: Packet): void {
+  // --- What Outgoing and Incoming ask of their host (public for them; not part of the client's API) ---
+
+  /** Writes a packet (host hook). */
+  send(packet: Packet): void {
     this.lastSent = this.now;
     this.sink.send(packet);
   }
 
-  private allocateId(): number {
-    return this.ids.allocate((id) => this.store.getInflight(id) !== undefined || this.requests.has(id));
+  /** Settles an operation's token (host hook). */
+  settle(token: T, error: Error | undefined, result: PublishResult | undefined): void {
+    this.sink.settle(token, error, result);
+  }
+
+  /** Hands a message to the application (host hook). */
+  deliver(message: PublishPacket): void {
+    this.sink.deliver(message);
+  }
+
+  /** A free packet identifier, or 0 when all are in use (host hook). */
+  allocate(): number {
+    return this.ids.allocate(this);
+  }
+
+  /** Whether a packet identifier is taken: in flight, or awaiting SUBACK / UNSUBACK. */
+  idInUse(id: number): boolean {
+    return this.store.getInflight(id) !== undefined || this.requests.has(id);
+  }
+
+  /** How many QoS 1/2 publications may be unacknowledged at once now (host hook). */
+  window(): number {
+    return Math.min(this.options.maxInflight, this.limits.receiveMaximum);
+  }
+
+  /** Whether a connection is up and past CONNACK (host hook). */
+  online(): boolean {
+    return this.phase === 'connected';
+  }
+
+  /** The protocol version of the current connection (host hook). */
+  version(): ProtocolVersion {
+    return this.protocolVersion;
+  }
+
+  /** The Receive Maximum this client announced, 65,535 when it did not (host hook). */
+  receiveMaximum(): number {
+    return this.options.properties?.receiveMaximum ?? 65_535;
   }
 
   private request(packet: SubscribePacket | UnsubscribePacket, token: T | undefined): void {
-    const id = this.allocateId();
+    const id = this.allocate();
     if (id === 0) {
       if (token !== undefined)
         this.sink.settle(token, new ProtocolError(0x80, 'all packet identifiers in use'), undefined);

@@ -90,13 +90,16 @@ export interface SessionStore {
   clear(): void;
 }
 
+const NO_SUBSCRIPTIONS: ReadonlyMap<string, StoredSubscription> = new Map();
+
 /** The default store: the session lives as long as the process. */
 export class MemorySessionStore implements SessionStore {
   private readonly inflightMap = new Map<number, StoredPublish>();
   private queue: StoredPublish[] = [];
   private queueHead = 0;
-  private readonly incoming = new Set<number>();
-  private readonly subs = new Map<string, StoredSubscription>();
+  // Created on first use: a client that never receives QoS 2 or never subscribes should not pay for them.
+  private incoming: Set<number> | undefined;
+  private subs: Map<string, StoredSubscription> | undefined;
   private seq = 0;
 
   inflight(): IterableIterator<StoredPublish> {
@@ -145,34 +148,36 @@ export class MemorySessionStore implements SessionStore {
 
   /** Whether an inbound QoS 2 message with this identifier awaits PUBREL. */
   hasIncoming(packetId: number): boolean {
-    return this.incoming.has(packetId);
+    return this.incoming?.has(packetId) ?? false;
   }
   /** Records an inbound QoS 2 message as delivered, awaiting PUBREL. */
   addIncoming(packetId: number): void {
+    this.incoming ??= new Set();
     this.incoming.add(packetId);
   }
   /** Forgets an inbound QoS 2 identifier (PUBREL arrived). */
   deleteIncoming(packetId: number): void {
-    this.incoming.delete(packetId);
+    this.incoming?.delete(packetId);
   }
   get incomingCount(): number {
-    return this.incoming.size;
+    return this.incoming?.size ?? 0;
   }
   /** Forgets every inbound QoS 2 identifier (the broker lost the session). */
   clearIncoming(): void {
-    this.incoming.clear();
+    this.incoming = undefined;
   }
 
   subscriptions(): IterableIterator<StoredSubscription> {
-    return this.subs.values();
+    return (this.subs ?? NO_SUBSCRIPTIONS).values();
   }
   /** Records a granted subscription. */
   putSubscription(entry: StoredSubscription): void {
+    this.subs ??= new Map();
     this.subs.set(entry.subscription.topicFilter, entry);
   }
   /** Forgets a subscription. */
   deleteSubscription(topicFilter: string): void {
-    this.subs.delete(topicFilter);
+    this.subs?.delete(topicFilter);
   }
 
   nextSeq(): number {
@@ -183,7 +188,7 @@ export class MemorySessionStore implements SessionStore {
     this.inflightMap.clear();
     this.queue = [];
     this.queueHead = 0;
-    this.incoming.clear();
-    this.subs.clear();
+    this.incoming = undefined;
+    this.subs = undefined;
   }
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { describe, it } from 'node:test';
 
-// The end-to-end benchmark (npm run bench) must keep working: a quick run through Mosquitto, both libraries, every
+// The end-to-end benchmark (npm run bench) must keep working: a quick run through Mosquitto, both libraries and the floor client, every
 // figure present. Its figures are rough, so no speed is asserted here.
 const KEYS = [
   'qos0_msgs_per_s',
@@ -35,7 +35,11 @@ describe('bench/e2e.ts', () => {
     assert.deepEqual(Object.keys(figures).sort(), [...KEYS].sort());
     for (const key of KEYS) {
       const figure = figures[key] as Record<string, unknown>;
-      assert.deepEqual(Object.keys(figure).sort(), ['mqttjs', 'mqttkit', 'ratio'], key);
+      assert.deepEqual(
+        Object.keys(figure).sort(),
+        ['floor', 'floorRatio', 'mqttjs', 'mqttkit', 'ratio'],
+        key,
+      );
       for (const [name, value] of Object.entries(figure)) {
         assert.ok(
           typeof value === 'number' && Number.isFinite(value) && value > 0,

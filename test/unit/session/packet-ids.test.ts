@@ -6,7 +6,7 @@ import type { PublishPacket } from '../../../src/packet/types.js';
 import { PacketIdAllocator } from '../../../src/session/packet-ids.js';
 import { ack, Harness, idOf, message, sub } from './harness.js';
 
-const none = (): boolean => false;
+const none = { idInUse: (): boolean => false };
 
 describe('packet identifiers', () => {
   test('packet ids – the allocator starts at 1 and counts up', () => {
@@ -29,7 +29,7 @@ describe('packet identifiers', () => {
   test('packet ids – ids in use are skipped, also across the wrap-around', () => {
     const a = new PacketIdAllocator();
     const used = new Set([1, 2, 65_535]);
-    const inUse = (id: number): boolean => used.has(id);
+    const inUse = { idInUse: (id: number): boolean => used.has(id) };
     assert.equal(a.allocate(inUse), 3);
     for (let i = 4; i <= 65_534; i++) a.allocate(inUse);
     // 65,535, 1 and 2 are taken: the next free one is 3 again.
@@ -38,15 +38,9 @@ describe('packet identifiers', () => {
 
   test('packet ids – 0 when every id is in use', () => {
     const a = new PacketIdAllocator();
-    assert.equal(
-      a.allocate(() => true),
-      0,
-    );
+    assert.equal(a.allocate({ idInUse: () => true }), 0);
     // and it recovers once one is free
-    assert.equal(
-      a.allocate((id) => id !== 500),
-      500,
-    );
+    assert.equal(a.allocate({ idInUse: (id) => id !== 500 }), 500);
   });
 
   test('packet ids – the engine skips the id of a message still unacknowledged after wrapping around', () => {
