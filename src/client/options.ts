@@ -64,6 +64,17 @@ export interface ClientOptions {
   resubscribe?: boolean;
   /** Resend unacknowledged messages as new ones after the broker lost the session (default true). */
   resendOnSessionLost?: boolean;
+  /**
+   * MQTT 5: give outgoing topics Topic Aliases automatically, within the broker's Topic Alias Maximum, replacing
+   * the least recently used one when all are taken (default false). Aliases set with the `topicAlias` publish
+   * property are honoured either way. A resent message never uses an alias.
+   */
+  autoTopicAlias?: boolean;
+  /**
+   * MQTT 5: how many Topic Aliases the broker may use towards this client (the CONNECT Topic Alias Maximum;
+   * default 0, none). Messages always reach the application with their full topic.
+   */
+  topicAliasMaximum?: number;
   /** Largest packet accepted from the broker, bytes (default 16 MiB); announced to MQTT 5 brokers. */
   maxPacketSize?: number;
   /** Where the session lives (default: in memory). */
@@ -115,6 +126,9 @@ export function engineOptions(o: ClientOptions): EngineOptions {
     );
   }
   properties.maximumPacketSize ??= maxPacketSize;
+  if (o.topicAliasMaximum !== undefined) {
+    properties.topicAliasMaximum = positiveInt(o.topicAliasMaximum, 0, 'topicAliasMaximum', 65_535);
+  }
   const e: EngineOptions = {
     protocolVersion: version === 'auto' ? 5 : version,
     clientId: o.clientId ?? generateClientId(),
@@ -126,6 +140,7 @@ export function engineOptions(o: ClientOptions): EngineOptions {
     queueQoS0: o.queueQoS0 ?? true,
     resubscribe: o.resubscribe ?? true,
     resendOnSessionLost: o.resendOnSessionLost ?? true,
+    autoTopicAlias: o.autoTopicAlias ?? false,
     connectTimeout: positiveInt(o.connectTimeout, 30_000, 'connectTimeout'),
     pingTimeout: positiveInt(
       o.pingTimeout,

@@ -8,7 +8,7 @@ import { InvalidArgumentError } from './errors.js';
 import { decodeProperties, measureProperties, sectionSize, writeProperties } from './properties.js';
 import { MALFORMED, PROTOCOL_ERROR, type Reader } from './reader.js';
 import type { ProtocolVersion, PublishPacket, QoS } from './types.js';
-import { checkInt, measureString, WRITER } from './writer.js';
+import { checkInt, measureString, varintSize, WRITER } from './writer.js';
 
 /** Whether `s` contains an MQTT wildcard character. */
 export function hasWildcard(s: string): boolean {
@@ -20,6 +20,18 @@ export function isEmpty(o: object | undefined): boolean {
   if (o === undefined) return true;
   for (const _ in o) return false;
   return true;
+}
+
+/**
+ * The size in bytes a PUBLISH would have on the wire (fixed header included), without encoding it: how the
+ * session checks a queued message against a broker's Maximum Packet Size before sending it.
+ *
+ * @throws {InvalidArgumentError} for what encoding would refuse (a bad property, a topic over 65,535 bytes).
+ */
+export function publishPacketSize(p: PublishPacket, v: ProtocolVersion): number {
+  let size = measureString(p.topic, 'topic') + p.payload.length + (p.qos > 0 ? 2 : 0);
+  if (v === 5) size += sectionSize(measureProperties(p.properties, 'publish'));
+  return 1 + varintSize(size) + size;
 }
 
 /** Encodes a PUBLISH. */

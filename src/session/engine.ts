@@ -96,6 +96,7 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
     this.limits = defaultLimits(this.options.keepAlive);
     this.out.connectionReset();
     const o = this.options;
+    this.in.connectionReset(this.protocolVersion === 5 ? (o.properties?.topicAliasMaximum ?? 0) : 0);
     const connect: Packet = {
       type: 'connect',
       protocolVersion: this.protocolVersion,
@@ -298,6 +299,16 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
     return this.protocolVersion;
   }
 
+  /** The broker's Maximum Packet Size on this connection (host hook). */
+  maximumPacketSize(): number {
+    return this.limits.maximumPacketSize;
+  }
+
+  /** The topic an outgoing Topic Alias stands for on this connection, if the client set it up. */
+  aliasedTopic(alias: number): string | undefined {
+    return this.out.aliasedTopic(alias);
+  }
+
   /** The Receive Maximum this client announced, 65,535 when it did not (host hook). */
   receiveMaximum(): number {
     return this.options.properties?.receiveMaximum ?? 65_535;
@@ -343,6 +354,7 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
 
   private applyConnack(packet: ConnackPacket): void {
     this.limits = limitsFromConnack(packet, this.options.keepAlive);
+    this.out.setTopicAliasMaximum(this.limits.topicAliasMaximum);
     const assigned = packet.properties?.assignedClientIdentifier;
     if (assigned !== undefined) this.clientId = assigned;
   }

@@ -8,6 +8,7 @@
 import { ReasonCode } from '../packet/reason-codes.js';
 import type { Packet, ProtocolVersion, PublishPacket } from '../packet/types.js';
 import type { SessionStore } from './store.js';
+import { InboundAliases } from './topic-aliases.js';
 
 /** What the incoming side needs from the engine around it. */
 export interface IncomingHost {
@@ -21,15 +22,29 @@ export interface IncomingHost {
 
 /** Handles PUBLISH and PUBREL from the broker. */
 export class Incoming {
+  private readonly aliases = new InboundAliases();
+
   constructor(
     private readonly store: SessionStore,
     private readonly host: IncomingHost,
   ) {}
 
+  /** A connection opened: no topic aliases yet; the broker may use up to `topicAliasMaximum` of them. */
+  connectionReset(topicAliasMaximum: number): void {
+    this.aliases.reset(topicAliasMaximum);
+  }
+
   /** A PUBLISH arrived. */
   onPublish(packet: PublishPacket): void {
     const id = packet.packetId ?? 0;
     const host = this.host;
+    if (packet.properties?.topicAlias !== undefined) {
+      const fault = this.aliases.resolve(packet);
+      if (fault !== undefined) {
+        host.protocolError(fault.message, fault.reasonCode);
+        return;
+      }
+    }
     if (packet.qos === 0) {
       host.deliver(packet);
     } else if (packet.qos === 1) {

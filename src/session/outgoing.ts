@@ -6,6 +6,8 @@
  * @module
  */
 import { ConnectionError, PublishError, QueueFullError } from '../errors.js';
+import { PacketTooLargeError } from '../packet/errors.js';
+import { publishPacketSize } from '../packet/publish.js';
 import { ReasonCode } from '../packet/reason-codes.js';
 import type {
   Packet,
@@ -16,6 +18,7 @@ import type {
   PubrecPacket,
 } from '../packet/types.js';
 import type { OutgoingMessage, SessionStore, StoredPublish } from './store.js';
+import { type AliasChoice, OutboundAliases } from './topic-aliases.js';
 import type { EngineOptions, PublishResult } from './types.js';
 
 /** What the outgoing side needs from the engine around it. */
@@ -28,6 +31,8 @@ export interface OutgoingHost<T> {
   window(): number;
   online(): boolean;
   version(): ProtocolVersion;
+  /** The broker's Maximum Packet Size on this connection. */
+  maximumPacketSize(): number;
 }
 
 const QOS0_RESULT: PublishResult = Object.freeze({
@@ -45,6 +50,7 @@ export class Outgoing<T> {
   // In-flight identifiers still to resend on this connection, in their original order.
   private resend: number[] = [];
   private resendAt = 0;
+  private readonly aliases = new OutboundAliases();
 
   constructor(
     private readonly options: EngineOptions,
@@ -57,14 +63,27 @@ export class Outgoing<T> {
     this.sent.clear();
     this.resend = [];
     this.resendAt = 0;
+    this.aliases.reset(0);
+  }
+
+  /** CONNACK set the broker's Topic Alias Maximum for this connection. */
+  setTopicAliasMaximum(max: number): void {
+    this.aliases.reset(max);
+  }
+
+  /** The topic an outgoing topic alias stands for on this connection (manual aliases). */
+  aliasedTopic(alias: number): string | undefined {
+    return this.aliases.topicOf(alias);
   }
 
   /** Takes a message to publish. */
   publish(message: OutgoingMessage, token: T | undefined): void {
     const online = this.host.online();
     if (message.qos === 0 && online && this.store.queueLength === 0) {
-      this.host.send(this.toPacket(message, 0, false));
-      if (token !== undefined) this.host.settle(token, undefined, QOS0_RESULT);
+      const tooLarge = this.checkSize(message);
+      if (tooLarge === undefined) this.host.send(this.toPacket(message, 0, false));
+      if (token !== undefined)
+        this.host.settle(token, tooLarge, tooLarge === undefined ? QOS0_RESULT : undefined);
       return;
     }
     if (message.qos === 0 && !online && !this.options.queueQoS0) {
@@ -163,11 +182,19 @@ export class Outgoing<T> {
     for (let head = this.store.peek(); head !== undefined; head = this.store.peek()) {
       if (head.message.qos === 0) {
         this.store.dequeue();
-        this.host.send(this.toPacket(head.message, 0, false));
-        this.settle(head, undefined, QOS0_RESULT);
+        const tooLarge = this.checkSize(head.message);
+        if (tooLarge === undefined) this.host.send(this.toPacket(head.message, 0, false));
+        this.settle(head, tooLarge, tooLarge === undefined ? QOS0_RESULT : undefined);
         continue;
       }
       if (this.sent.size >= window) return;
+      // The broker of this connection may take smaller packets than the one the message was checked against.
+      const tooLarge = this.checkSize(head.message);
+      if (tooLarge !== undefined) {
+        this.store.dequeue();
+        this.settle(head, tooLarge, undefined);
+        continue;
+      }
       const id = this.host.allocate();
       if (id === 0) return;
       this.store.dequeue();
@@ -179,6 +206,15 @@ export class Outgoing<T> {
   }
 
   private sendEntry(entry: StoredPublish): void {
+    if (entry.stage === 'publish' && entry.sentBefore) {
+      const tooLarge = this.checkSize(entry.message);
+      if (tooLarge !== undefined) {
+        // Not sendable to this broker: the flow ends here, and the identifier is free again.
+        this.store.deleteInflight(entry.packetId);
+        this.settle(entry, tooLarge, undefined);
+        return;
+      }
+    }
     if (entry.stage === 'pubrel') {
       this.host.send({ type: 'pubrel', packetId: entry.packetId, reasonCode: 0 });
     } else {
@@ -208,6 +244,28 @@ export class Outgoing<T> {
     this.host.settle(token, error, res);
   }
 
+  /**
+   * The error for a message whose PUBLISH would be larger than the broker's Maximum Packet Size: such a packet
+   * must never be sent ([MQTT-3.1.2-24]); the publication fails and the connection stays up. Measured with the
+   * full topic (and room for an automatic alias), which is never smaller than what is sent.
+   */
+  private checkSize(m: OutgoingMessage): PacketTooLargeError | undefined {
+    const max = this.host.maximumPacketSize();
+    if (m.properties === undefined && m.payload.length + 3 * m.topic.length + 16 <= max) return undefined;
+    const v = this.host.version();
+    const packet: PublishPacket = {
+      type: 'publish',
+      topic: m.topic,
+      payload: m.payload,
+      qos: m.qos,
+      retain: false,
+      dup: false,
+    };
+    if (m.properties !== undefined && v === 5) packet.properties = m.properties;
+    const size = publishPacketSize(packet, v) + (this.options.autoTopicAlias && v === 5 ? 3 : 0);
+    return size > max ? new PacketTooLargeError(size, max, 'PUBLISH') : undefined;
+  }
+
   private toPacket(m: OutgoingMessage, packetId: number, dup: boolean): PublishPacket {
     const p: PublishPacket = {
       type: 'publish',
@@ -218,7 +276,22 @@ export class Outgoing<T> {
       dup,
     };
     if (m.qos > 0) p.packetId = packetId;
-    if (m.properties !== undefined && this.host.version() === 5) p.properties = m.properties;
+    if (this.host.version() !== 5) return p;
+    if (m.properties !== undefined) p.properties = m.properties;
+    const manual = m.properties?.topicAlias;
+    if (manual === undefined && !this.options.autoTopicAlias) return p;
+    // A resent PUBLISH goes with its full topic and no alias: the alias it had may have been set up on an
+    // earlier connection, or remapped since (MQTT.js gets this wrong after a reconnect).
+    const choice: AliasChoice = dup
+      ? { topic: m.topic, alias: undefined }
+      : manual !== undefined
+        ? this.aliases.manual(m.topic, manual)
+        : this.aliases.auto(m.topic);
+    p.topic = choice.topic;
+    if (choice.alias !== manual) {
+      const { topicAlias: _, ...rest } = m.properties ?? {};
+      p.properties = choice.alias === undefined ? rest : { ...rest, topicAlias: choice.alias };
+    }
     return p;
   }
 }

@@ -40,6 +40,11 @@ export interface EngineOptions {
    * (they may then arrive twice); otherwise fail them.
    */
   resendOnSessionLost: boolean;
+  /**
+   * MQTT 5: give outgoing topics Topic Aliases automatically, within the broker's Topic Alias Maximum (least
+   * recently used replaced). Off: only aliases the application sets itself are used.
+   */
+  autoTopicAlias: boolean;
   /** How long to wait for CONNACK, ms. */
   connectTimeout: number;
   /** How long to wait for any packet after a PINGREQ before calling the connection dead, ms. */

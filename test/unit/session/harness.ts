@@ -106,6 +106,7 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   queueQoS0: true,
   resubscribe: true,
   resendOnSessionLost: true,
+  autoTopicAlias: false,
   connectTimeout: 30_000,
   pingTimeout: 10_000,
 };
