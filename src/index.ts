@@ -5,6 +5,8 @@
  *
  * @module
  */
+export { type AuthContext, AuthenticationError, type Authenticator } from './auth/authenticator.js';
+export { type ScramOptions, saslPrep, scramSha256 } from './auth/scram.js';
 export { MqttClient } from './client/client.js';
 export type {
   ClientEvents,

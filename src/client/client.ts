@@ -5,6 +5,8 @@
  *
  * @module
  */
+
+import { AuthenticationError } from '../auth/authenticator.js';
 import {
   ClientClosedError,
   ConnackError,
@@ -19,6 +21,7 @@ import { SessionEngine } from '../session/engine.js';
 import { MemorySessionStore } from '../session/store.js';
 import type { AckResult, EngineSink, PublishResult } from '../session/types.js';
 import type { Transport, TransportFactory } from '../transport/transport.js';
+import { AuthRunner } from './auth-runner.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { abortable, type Deferred, deferred } from './deferred.js';
 import { Emitter } from './emitter.js';
@@ -53,6 +56,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   private readonly factory: TransportFactory;
   private readonly reconnector: Reconnector;
   private readonly autoVersion: boolean;
+  private readonly auth: AuthRunner | undefined;
   private readonly subs = new Subscriptions();
   // The client-wide message iterators; created with the first one (most clients have none).
   private iterators: Set<MessageQueue<Message>> | undefined;
@@ -77,7 +81,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     this.factory = options.transport;
     const eo = engineOptions(options);
-    this.autoVersion = (options.protocolVersion ?? 'auto') === 'auto';
+    // Enhanced authentication exists in MQTT 5 only: with an authenticator there is no falling back.
+    this.autoVersion = (options.protocolVersion ?? 'auto') === 'auto' && options.authenticator === undefined;
     this.reconnector = new Reconnector(options.reconnect);
     this.engine = new SessionEngine(eo, options.session ?? new MemorySessionStore(), this.sink());
     this.timer = new DeadlineTimer(
@@ -88,6 +93,16 @@ export class MqttClient extends Emitter<ClientEvents> {
       protocolVersion: eo.protocolVersion,
       maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
     });
+    if (options.authenticator !== undefined) {
+      this.auth = new AuthRunner(options.authenticator, this.engine, {
+        connection: () => this.transport,
+        poke: () => this.timer.arm(),
+        abort: (error) => {
+          this.closeReason = error;
+          this.transport?.destroy();
+        },
+      });
+    }
     // A rejection nobody waits for must not crash the process: `closed()` is optional to await.
     this.ended.promise.catch(() => {});
   }
@@ -140,7 +155,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     let message: ReturnType<typeof checkPublish>;
     try {
       message = checkPublish(
-        topic,
+        this.aliasTarget(topic, options),
         toBytes(payload),
         options,
         this.engine.protocolVersion,
@@ -154,6 +169,30 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.engine.publish(message, d as Deferred<unknown>, Date.now());
     this.timer.arm();
     return d.promise;
+  }
+
+  // A manual MQTT 5 Topic Alias: in range for this broker, and an empty topic only for an alias set up on this
+  // connection (the message is kept with its full topic, so that it can be resent on another connection).
+  private aliasTarget(topic: string, options: PublishOptions | undefined): string {
+    const alias = options?.properties?.topicAlias;
+    if (alias === undefined) return topic;
+    if (this.engine.protocolVersion !== 5) throw new InvalidArgumentError('topic aliases need MQTT 5');
+    const max = this.engine.brokerLimits.topicAliasMaximum;
+    if (this.status === 'connected' && (alias < 1 || alias > max)) {
+      throw new InvalidArgumentError(
+        max === 0
+          ? 'the broker accepts no topic aliases'
+          : `topic alias ${alias} is outside the broker's range 1..${max}`,
+      );
+    }
+    if (topic !== '') return topic;
+    const known = this.engine.aliasedTopic(alias);
+    if (known === undefined) {
+      throw new InvalidArgumentError(
+        `topic alias ${alias} is not set up on this connection: publish with the topic name and the alias first`,
+      );
+    }
+    return known;
   }
 
   /**
@@ -256,6 +295,19 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
   }
 
+  /**
+   * MQTT 5 enhanced authentication: authenticates again on the live connection (AUTH 0x19) with the
+   * `authenticator` option. Resolves when the broker accepted it (and the authenticator accepted the broker);
+   * rejects with {@link AuthenticationError} or the error that closed the connection (a broker refusing a
+   * re-authentication disconnects).
+   */
+  reauthenticate(): Promise<void> {
+    if (this.auth === undefined)
+      return Promise.reject(new InvalidArgumentError('reauthenticate() needs the authenticator option'));
+    if (this.status !== 'connected') return Promise.reject(new ConnectionError('not connected'));
+    return this.auth.reauthenticate();
+  }
+
   /** Resolves when the client has ended for good: with the error that ended it, or undefined after `end()`. */
   closed(): Promise<Error | undefined> {
     return this.ended.promise;
@@ -272,7 +324,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     transport = this.factory({
       open: () => {
         if (this.transport !== transport) return;
-        this.engine.connectionOpened(Date.now());
+        if (this.auth !== undefined) this.auth.open();
+        else this.engine.connectionOpened(Date.now());
         this.timer.arm();
       },
       data: (chunk) => {
@@ -314,6 +367,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       return;
     }
     const failure = reason ?? new ConnectionError('the connection closed');
+    this.auth?.connectionClosed(failure);
     this.emit('error', failure);
     if (!wasConnected) {
       this.emit('connectFailure', failure);
@@ -407,11 +461,25 @@ export class MqttClient extends Emitter<ClientEvents> {
         if (this.drained !== undefined && this.engine.pendingCount === 0) this.drained.resolve();
       },
       connected: (connack) => this.onConnected(connack),
+      authChallenge: (data, reauthenticate) => this.auth?.challenge(data, reauthenticate),
+      authSucceeded: (data, reauthenticate) => this.auth?.succeeded(data, reauthenticate),
+      reauthRequested: () => {
+        this.auth
+          ?.reauthenticate()
+          .catch((e: unknown) => this.log('warn', `re-authentication failed: ${String(e)}`));
+      },
       close: (error) => {
         this.closeReason = error;
         const t = this.transport;
         if (t === undefined) return;
-        if (error === undefined || error instanceof ConnackError || error instanceof ProtocolError) t.end();
+        // A DISCONNECT may be on its way (a protocol or authentication failure): end() lets it out first.
+        if (
+          error === undefined ||
+          error instanceof ConnackError ||
+          error instanceof ProtocolError ||
+          error instanceof AuthenticationError
+        )
+          t.end();
         else t.destroy();
       },
     };

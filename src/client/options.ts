@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { Authenticator } from '../auth/authenticator.js';
 import { InvalidArgumentError } from '../packet/errors.js';
 import type { ConnectProperties, ProtocolVersion, QoS, WillProperties } from '../packet/types.js';
 import type { BackoffOptions } from '../session/backoff.js';
@@ -79,6 +80,11 @@ export interface ClientOptions {
   maxPacketSize?: number;
   /** Where the session lives (default: in memory). */
   session?: SessionStore;
+  /**
+   * MQTT 5 enhanced authentication (for example `scramSha256()`): its method goes in CONNECT, and it answers
+   * the broker's challenges. Needs MQTT 5 (with `protocolVersion: 'auto'` there is then no fallback).
+   */
+  authenticator?: Authenticator;
 }
 
 /** Default largest inbound packet: bounded, so a broker cannot make the client buffer without limit. */
@@ -126,6 +132,13 @@ export function engineOptions(o: ClientOptions): EngineOptions {
     );
   }
   properties.maximumPacketSize ??= maxPacketSize;
+  if (o.authenticator !== undefined) {
+    if (version === 3 || version === 4)
+      throw new InvalidArgumentError('an authenticator needs MQTT 5 (protocolVersion 5 or auto)');
+    if (typeof o.authenticator.method !== 'string' || o.authenticator.method === '')
+      throw new InvalidArgumentError('the authenticator has no method name');
+    properties.authenticationMethod = o.authenticator.method;
+  }
   if (o.topicAliasMaximum !== undefined) {
     properties.topicAliasMaximum = positiveInt(o.topicAliasMaximum, 0, 'topicAliasMaximum', 65_535);
   }

@@ -22,6 +22,7 @@ import type {
   UnsubscribePacket,
   UnsubscribeProperties,
 } from '../packet/types.js';
+import { AuthExchange, type AuthHost } from './auth-exchange.js';
 import { type BrokerLimits, defaultLimits, limitsFromConnack } from './broker-limits.js';
 import { Incoming, type IncomingHost } from './incoming.js';
 import { Outgoing, type OutgoingHost } from './outgoing.js';
@@ -30,7 +31,12 @@ import type { OutgoingMessage, SessionStore } from './store.js';
 import type { EngineOptions, EngineSink, PublishResult } from './types.js';
 
 /** Connection phases. `offline`: no transport; `connecting`: CONNECT sent; `connected`: CONNACK accepted. */
-export type Phase = 'offline' | 'connecting' | 'connected' | 'closing';
+/**
+ * Where the connection stands. `verifying`: the broker accepted the connection (CONNACK) after an enhanced
+ * authentication exchange, and the authenticator is checking the broker's final data; packets that arrive
+ * meanwhile wait.
+ */
+export type Phase = 'offline' | 'connecting' | 'verifying' | 'connected' | 'closing';
 
 interface PendingRequest<T> {
   packet: SubscribePacket | UnsubscribePacket;
@@ -40,7 +46,7 @@ interface PendingRequest<T> {
 }
 
 /** The session engine. `T` is the caller's token for an operation awaiting its outcome. */
-export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
+export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost {
   /** Version used for the next connection (the client lowers it when falling back). */
   protocolVersion: ProtocolVersion;
   /** Client identifier for the next connection (a broker-assigned one replaces an empty one). */
@@ -57,6 +63,10 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
   private readonly requests = new Map<number, PendingRequest<T>>();
   private readonly out: Outgoing<T>;
   private readonly in: Incoming;
+  private readonly auth: AuthExchange;
+  // While verifying: the CONNACK to apply once the authenticator accepts it, and packets that came after it.
+  private pendingConnack: ConnackPacket | undefined;
+  private held: Packet[] | undefined;
 
   constructor(
     readonly options: EngineOptions,
@@ -69,6 +79,10 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
     // The engine is its halves' host itself: no per-client closures (an idle client's memory counts).
     this.out = new Outgoing(options, store, this);
     this.in = new Incoming(store, this);
+    this.auth = new AuthExchange(
+      options.protocolVersion === 5 ? options.properties?.authenticationMethod : undefined,
+      this,
+    );
   }
 
   /** The current phase. */
@@ -86,8 +100,11 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
     return this.store.queueLength + this.store.inflightCount;
   }
 
-  /** A transport is open: send CONNECT and wait for CONNACK. */
-  connectionOpened(now: number): void {
+  /**
+   * A transport is open: send CONNECT and wait for CONNACK. `authData` is the authenticator's initial data
+   * (MQTT 5 enhanced authentication).
+   */
+  connectionOpened(now: number, authData?: Uint8Array): void {
     this.now = now;
     this.phase = 'connecting';
     this.lastReceived = now;
@@ -107,7 +124,13 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
     if (o.username !== undefined) connect.username = o.username;
     if (o.password !== undefined) connect.password = o.password;
     if (o.will !== undefined) connect.will = this.protocolVersion === 5 ? o.will : withoutProperties(o.will);
-    if (o.properties !== undefined && this.protocolVersion === 5) connect.properties = o.properties;
+    if (o.properties !== undefined && this.protocolVersion === 5) {
+      connect.properties =
+        authData === undefined ? o.properties : { ...o.properties, authenticationData: authData };
+    }
+    this.pendingConnack = undefined;
+    this.held = undefined;
+    if (this.protocolVersion === 5) this.auth.connectionStarted();
     this.send(connect);
   }
 
@@ -122,6 +145,9 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
   connectionClosed(now: number): void {
     this.now = now;
     this.phase = 'offline';
+    this.auth.finished();
+    this.pendingConnack = undefined;
+    this.held = undefined;
     for (const r of this.requests.values()) r.sentOn = false;
     this.out.connectionReset();
   }
@@ -131,7 +157,13 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
     this.bytesReceived(now);
     if (this.phase === 'connecting') {
       if (packet.type === 'connack') this.onConnack(packet);
+      else if (packet.type === 'auth' && this.auth.state === 'connect') this.auth.onAuth(packet);
       else this.protocolError(`expected CONNACK, got ${packet.type.toUpperCase()}`);
+      return;
+    }
+    if (this.phase === 'verifying') {
+      this.held ??= [];
+      this.held.push(packet);
       return;
     }
     if (this.phase !== 'connected') return;
@@ -155,6 +187,9 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
         return;
       case 'disconnect':
         this.onDisconnect(packet);
+        return;
+      case 'auth':
+        this.auth.onAuth(packet);
         return;
       default:
         this.protocolError(`a client does not accept ${packet.type.toUpperCase()}`);
@@ -223,9 +258,16 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
   /** Time passed: sends PINGREQ when due, and gives up on a silent connection. */
   tick(now: number): void {
     this.now = now;
-    if (this.phase === 'connecting' && now >= this.connackDeadline) {
+    if ((this.phase === 'connecting' || this.phase === 'verifying') && now >= this.connackDeadline) {
+      const waitingForConnack = this.phase === 'connecting';
       this.phase = 'closing';
-      this.sink.close(new TimeoutError(`no CONNACK within ${this.options.connectTimeout} ms`));
+      this.sink.close(
+        new TimeoutError(
+          waitingForConnack
+            ? `no CONNACK within ${this.options.connectTimeout} ms`
+            : `the authenticator did not check the broker's data within ${this.options.connectTimeout} ms`,
+        ),
+      );
       return;
     }
     if (this.phase !== 'connected' || this.limits.keepAlive === 0) return;
@@ -244,7 +286,7 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
 
   /** When `tick` next has something to do, or undefined if nothing is timed. */
   nextDeadline(): number | undefined {
-    if (this.phase === 'connecting') return this.connackDeadline;
+    if (this.phase === 'connecting' || this.phase === 'verifying') return this.connackDeadline;
     if (this.phase !== 'connected' || this.limits.keepAlive === 0) return undefined;
     if (this.pingSentAt > 0) return this.pingSentAt + this.options.pingTimeout;
     return this.nextPingAt();
@@ -299,6 +341,21 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
     return this.protocolVersion;
   }
 
+  /** The broker sent an authentication challenge (host hook). */
+  authChallenge(data: Uint8Array | undefined, reauthenticate: boolean): void {
+    this.sink.authChallenge(data, reauthenticate);
+  }
+
+  /** A re-authentication ended in success (host hook). */
+  authSucceeded(data: Uint8Array | undefined, reauthenticate: boolean): void {
+    this.sink.authSucceeded(data, reauthenticate);
+  }
+
+  /** The broker asked for a re-authentication (host hook). */
+  reauthRequested(): void {
+    this.sink.reauthRequested();
+  }
+
   /** The broker's Maximum Packet Size on this connection (host hook). */
   maximumPacketSize(): number {
     return this.limits.maximumPacketSize;
@@ -338,6 +395,67 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost {
       this.protocolError('the broker reported a session present on a clean start');
       return;
     }
+    if (this.auth.state === 'connect') {
+      this.auth.finished();
+      if (packet.properties?.authenticationMethod !== this.auth.method) {
+        this.protocolError('the CONNACK does not carry the authentication method of CONNECT');
+        return;
+      }
+      // The broker accepted us; whether we accept the broker is the authenticator's call (e.g. SCRAM's server
+      // signature), made before anything flows.
+      this.phase = 'verifying';
+      this.pendingConnack = packet;
+      this.sink.authSucceeded(packet.properties?.authenticationData, false);
+      return;
+    }
+    this.accept(packet);
+  }
+
+  /** The authenticator accepted the broker's final data of the connect exchange: the connection is on. */
+  authVerified(now: number): void {
+    this.now = now;
+    const packet = this.pendingConnack;
+    if (this.phase !== 'verifying' || packet === undefined) return;
+    this.pendingConnack = undefined;
+    this.accept(packet);
+    const held = this.held;
+    this.held = undefined;
+    if (held !== undefined) for (const p of held) this.packetReceived(p, now);
+  }
+
+  /**
+   * The authenticator failed (it threw, or rejected the broker's data): the connection ends, telling an MQTT 5
+   * broker with DISCONNECT 0x80 (Unspecified error: the specification gives a client no code of its own for it).
+   */
+  authFailed(error: Error, now: number): void {
+    this.now = now;
+    if (this.phase === 'offline' || this.phase === 'closing') return;
+    this.send({ type: 'disconnect', reasonCode: ReasonCode.UnspecifiedError });
+    this.phase = 'closing';
+    this.sink.close(error);
+  }
+
+  /** The authenticator's answer to a challenge goes to the broker (AUTH 0x18). */
+  authRespond(data: Uint8Array | undefined, now: number): void {
+    this.now = now;
+    if (this.phase === 'connecting' || this.phase === 'connected') this.auth.respond(data);
+  }
+
+  /**
+   * Starts a re-authentication (AUTH 0x19 with the authenticator's initial data). False when not possible now:
+   * not connected, no authentication method, or one already in progress.
+   */
+  reauthenticate(data: Uint8Array | undefined, now: number): boolean {
+    this.now = now;
+    return this.phase === 'connected' && this.auth.reauthenticate(data);
+  }
+
+  /** Whether an enhanced authentication exchange (connect or re-authentication) is in progress. */
+  get authenticating(): boolean {
+    return this.auth.state !== 'idle' || this.phase === 'verifying';
+  }
+
+  private accept(packet: ConnackPacket): void {
     this.applyConnack(packet);
     this.phase = 'connected';
     // MQTT 3.1's CONNACK has no Session Present flag: a client that asked to keep its session can only assume

@@ -83,4 +83,15 @@ export interface EngineSink<T> {
   connected(connack: ConnackPacket): void;
   /** The connection must end (any DISCONNECT has been sent already); `error` says why, undefined if asked to. */
   close(error: Error | undefined): void;
+  /**
+   * MQTT 5 enhanced authentication: the broker sent a challenge; answer with `authRespond()` (or `authFailed()`).
+   */
+  authChallenge(data: Uint8Array | undefined, reauthenticate: boolean): void;
+  /**
+   * The broker ended an authentication exchange in success (CONNACK, or AUTH 0x00 after a re-authentication)
+   * with this data; for the connect exchange, answer with `authVerified()` or `authFailed()`.
+   */
+  authSucceeded(data: Uint8Array | undefined, reauthenticate: boolean): void;
+  /** The broker asked for a re-authentication (AUTH 0x19). */
+  reauthRequested(): void;
 }

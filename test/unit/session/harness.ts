@@ -41,6 +41,12 @@ export class RecordingSink implements EngineSink<Token> {
   readonly settled: Settlement[] = [];
   readonly connacks: ConnackPacket[] = [];
   readonly closes: Array<Error | undefined> = [];
+  /** What the engine asked of the authenticator, in order. */
+  readonly auth: Array<{
+    kind: 'challenge' | 'succeeded' | 'reauthRequested';
+    data: Uint8Array | undefined;
+    reauthenticate: boolean;
+  }> = [];
   private sentMark = 0;
 
   send(packet: Packet): void {
@@ -62,6 +68,15 @@ export class RecordingSink implements EngineSink<Token> {
   close(error: Error | undefined): void {
     this.closes.push(error);
     this.calls.push({ kind: 'close', error });
+  }
+  authChallenge(data: Uint8Array | undefined, reauthenticate: boolean): void {
+    this.auth.push({ kind: 'challenge', data, reauthenticate });
+  }
+  authSucceeded(data: Uint8Array | undefined, reauthenticate: boolean): void {
+    this.auth.push({ kind: 'succeeded', data, reauthenticate });
+  }
+  reauthRequested(): void {
+    this.auth.push({ kind: 'reauthRequested', data: undefined, reauthenticate: true });
   }
 
   /** Packets sent since the previous call (or since the start). */
