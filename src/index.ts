@@ -16,7 +16,9 @@ export type {
   PublishOptions,
   SubscribeOptions,
 } from './client/events.js';
-export { Message } from './client/message.js';
+export type { MessageHandler } from './client/dispatch.js';
+export { Message, type Responder } from './client/message.js';
+export type { RequestOptions } from './client/requester.js';
 export { type IteratorOptions, type OverflowPolicy, QueueOverflowError } from './client/message-queue.js';
 export {
   type ClientOptions,

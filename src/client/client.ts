@@ -24,6 +24,7 @@ import type { Transport, TransportFactory } from '../transport/transport.js';
 import { AuthRunner } from './auth-runner.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { abortable, type Deferred, deferred } from './deferred.js';
+import { Dispatcher, type MessageHandler } from './dispatch.js';
 import { Emitter } from './emitter.js';
 import {
   type ClientEvents,
@@ -33,13 +34,13 @@ import {
   type PublishOptions,
   type SubscribeOptions,
 } from './events.js';
-import { Message } from './message.js';
+import { Message, type Responder } from './message.js';
 import { type IteratorOptions, MessageQueue } from './message-queue.js';
 import { type ClientOptions, DEFAULT_MAX_PACKET_SIZE, engineOptions } from './options.js';
 import { type Payload, toBytes } from './payload.js';
 import { Reconnector } from './reconnector.js';
+import { Requester, type RequestOptions } from './requester.js';
 import type { SubscriptionHandle } from './subscription-handle.js';
-import { Subscriptions } from './subscriptions.js';
 import { checkPublish, subscriptionList } from './validate.js';
 
 const QOS0_DONE: PublishResult = Object.freeze({ packetId: undefined, reasonCode: 0, properties: undefined });
@@ -57,9 +58,13 @@ export class MqttClient extends Emitter<ClientEvents> {
   private readonly reconnector: Reconnector;
   private readonly autoVersion: boolean;
   private readonly auth: AuthRunner | undefined;
-  private readonly subs = new Subscriptions();
-  // The client-wide message iterators; created with the first one (most clients have none).
-  private iterators: Set<MessageQueue<Message>> | undefined;
+  private readonly dispatcher: Dispatcher;
+  private requester: Requester | undefined;
+  private readonly responder: Responder = (topic, payload, options) => this.publish(topic, payload, options);
+  // MQTT 5 Subscription Identifiers handed out by this client (1 … 268,435,455).
+  private lastSubscriptionId = 0;
+  // MQTT 5 Response Information of the last CONNACK (asked for with the requestResponseInformation property).
+  private responseInformation: string | undefined;
   private transport: Transport | undefined;
   private status: Status = 'idle';
   private connectedAt = 0;
@@ -92,6 +97,11 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.decoder = new PacketDecoder((p) => this.engine.packetReceived(p, Date.now()), {
       protocolVersion: eo.protocolVersion,
       maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
+    });
+    this.dispatcher = new Dispatcher({
+      emitMessage: (m) => this.emit('message', m),
+      handlerFailed: (e) => this.listenerFailed(e),
+      takeResponse: (m) => this.requester?.take(m) ?? false,
     });
     if (options.authenticator !== undefined) {
       this.auth = new AuthRunner(options.authenticator, this.engine, {
@@ -204,23 +214,39 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (this.status === 'ended' || this.status === 'ending') return Promise.reject(new ClientClosedError());
     let list: ReturnType<typeof subscriptionList>;
     let handle: SubscriptionHandle;
+    let properties = options?.properties;
+    const subs = this.dispatcher.subscriptions;
     try {
-      list = subscriptionList(filters, options, this.engine.protocolVersion);
-      handle = this.subs.add(list, options, (h) => this.unsubscribe(h.topicFilters));
+      list = subscriptionList(filters, options, this.engine.protocolVersion, this.engine.brokerLimits);
+      // MQTT 5: a Subscription Identifier of our own, so that each message reaches the subscription it came for.
+      if (
+        properties?.subscriptionIdentifier === undefined &&
+        this.engine.protocolVersion === 5 &&
+        this.engine.brokerLimits.subscriptionIdentifierAvailable
+      ) {
+        this.lastSubscriptionId = (this.lastSubscriptionId % 268_435_455) + 1;
+        properties = { ...properties, subscriptionIdentifier: this.lastSubscriptionId };
+      }
+      handle = subs.add(
+        list,
+        options,
+        (h) => this.unsubscribe(h.topicFilters),
+        properties?.subscriptionIdentifier,
+      );
     } catch (e) {
       return Promise.reject(e);
     }
     const d = deferred<AckResult>('subscribe', options?.signal);
     if (d.settled) {
-      this.subs.remove(handle);
+      subs.remove(handle);
       return d.promise.then(() => handle);
     }
-    this.engine.subscribe(list, options?.properties, d as Deferred<unknown>, Date.now());
+    this.engine.subscribe(list, properties, d as Deferred<unknown>, Date.now());
     this.timer.arm();
     return d.promise.then(
       (r) => handle.acknowledged(r),
       (e: unknown) => {
-        this.subs.remove(handle);
+        subs.remove(handle);
         throw e;
       },
     );
@@ -240,20 +266,56 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.engine.unsubscribe(list, options?.properties, d as Deferred<unknown>, Date.now());
     this.timer.arm();
     return d.promise.then((r) => {
-      this.subs.removeFilters(list);
+      this.dispatcher.subscriptions.removeFilters(list);
       return r;
     });
   }
 
   /** All messages the client receives, as an async iterator with a bounded buffer. */
   messages(options?: IteratorOptions): AsyncIterableIterator<Message> {
-    const q: MessageQueue<Message> = new MessageQueue(options, () => this.iterators?.delete(q));
+    const q: MessageQueue<Message> = new MessageQueue(options, () => this.dispatcher.removeIterator(q));
     if (this.status === 'ended') q.end();
-    else {
-      this.iterators ??= new Set();
-      this.iterators.add(q);
-    }
+    else this.dispatcher.addIterator(q);
     return q;
+  }
+
+  /**
+   * Calls `handler` for every message whose topic matches `filter` (paho's `message_callback_add`). Several
+   * handlers may match one message; a message that any handler takes does not reach the `message` event, which
+   * then gets only the rest (as paho's `on_message`). Adding a handler does not subscribe.
+   *
+   * @throws {InvalidArgumentError} for an invalid filter.
+   */
+  addMessageHandler(filter: string, handler: MessageHandler): this {
+    this.dispatcher.addHandler(filter, handler);
+    return this;
+  }
+
+  /** Removes `handler` of `filter`, or every handler of it (paho's `message_callback_remove`). */
+  removeMessageHandler(filter: string, handler?: MessageHandler): boolean {
+    return this.dispatcher.removeHandler(filter, handler);
+  }
+
+  /**
+   * MQTT 5 request / response: publishes `payload` to `topic` with a Response Topic and Correlation Data, and
+   * resolves with the response (a message to the same Correlation Data on this client's private response topic,
+   * subscribed on the first request). Rejects with {@link TimeoutError} after `timeout` ms (default 30 s).
+   */
+  request(topic: string, payload: Payload, options?: RequestOptions): Promise<Message> {
+    if (this.engine.protocolVersion !== 5)
+      return Promise.reject(new InvalidArgumentError('request/response needs MQTT 5'));
+    this.requester ??= new Requester({
+      clientId: () => this.engine.clientId,
+      responseInformation: () => this.responseInformation,
+      subscribe: async (t) => {
+        const h = await this.subscribe(t, { qos: 1, bufferSize: 1 });
+        // The handle is not needed: responses are taken by the requester before any handle sees them.
+        h.end();
+        if (!h.granted) throw new InvalidArgumentError(`the broker refused the response topic ${t}`);
+      },
+      publish: (t, p, o) => this.publish(t, p, o),
+    });
+    return this.requester.request(topic, payload, options);
   }
 
   /**
@@ -417,9 +479,8 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.firstConnect = undefined;
     this.engine.abort(closed);
     this.drained?.resolve();
-    if (this.iterators !== undefined) for (const q of this.iterators) q.end();
-    this.iterators = undefined;
-    this.subs.endAll();
+    this.dispatcher.endAll();
+    this.requester?.close(error);
     this.emit('close', error);
     this.ended.resolve(this.finalError);
   }
@@ -495,13 +556,11 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   private deliver(packet: PublishPacket): void {
-    const message = new Message(packet);
-    this.emit('message', message);
-    if (this.iterators !== undefined) for (const q of this.iterators) q.push(message);
-    this.subs.dispatch(message);
+    this.dispatcher.dispatch(new Message(packet, this.responder));
   }
 
   private onConnected(connack: ConnackPacket): void {
+    this.responseInformation = connack.properties?.responseInformation;
     this.status = 'connected';
     this.connectedAt = Date.now();
     const info: ConnectInfo = {

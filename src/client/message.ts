@@ -4,9 +4,16 @@
  *
  * @module
  */
+import { InvalidArgumentError } from '../packet/errors.js';
 import type { PublishPacket, PublishProperties, QoS } from '../packet/types.js';
+import type { PublishResult } from '../session/types.js';
+import type { PublishOptions } from './events.js';
+import type { Payload } from './payload.js';
 
 const utf8 = new TextDecoder();
+
+/** How a message publishes its response: the client's `publish`. */
+export type Responder = (topic: string, payload: Payload, options: PublishOptions) => Promise<PublishResult>;
 
 /** A message received from the broker. */
 export class Message {
@@ -24,7 +31,10 @@ export class Message {
   /** MQTT 5 properties. */
   readonly properties: PublishProperties | undefined;
 
-  constructor(packet: PublishPacket) {
+  readonly #responder: Responder | undefined;
+
+  constructor(packet: PublishPacket, responder?: Responder) {
+    this.#responder = responder;
     this.topic = packet.topic;
     this.payload = packet.payload;
     this.qos = packet.qos;
@@ -32,6 +42,24 @@ export class Message {
     this.dup = packet.dup;
     this.packetId = packet.packetId;
     this.properties = packet.properties;
+  }
+
+  /**
+   * MQTT 5 request / response, the responder's side: publishes `payload` to this message's Response Topic with
+   * its Correlation Data (QoS 1 unless `options.qos` says otherwise).
+   *
+   * @throws {InvalidArgumentError} (as a rejection) when the message has no Response Topic.
+   */
+  respond(payload: Payload, options: PublishOptions = {}): Promise<PublishResult> {
+    const topic = this.properties?.responseTopic;
+    if (topic === undefined)
+      return Promise.reject(new InvalidArgumentError(`the message on ${this.topic} has no response topic`));
+    if (this.#responder === undefined)
+      return Promise.reject(new InvalidArgumentError('this message was not received by a client'));
+    const properties: PublishProperties = { ...options.properties };
+    const correlationData = this.properties?.correlationData;
+    if (correlationData !== undefined) properties.correlationData = correlationData;
+    return this.#responder(topic, payload, { qos: 1, ...options, properties });
   }
 
   /** The payload decoded as UTF-8. */

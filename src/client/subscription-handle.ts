@@ -21,6 +21,11 @@ export class SubscriptionHandle implements AsyncIterable<Message> {
   reasonCodes: number[] = [];
   /** MQTT 5 SUBACK properties. */
   properties: AckProperties | undefined;
+  /**
+   * MQTT 5 Subscription Identifiers that mean "for this subscription": its own, and those of later subscriptions
+   * to one of its filters (which replace it on the broker). Empty when the broker does not use identifiers.
+   */
+  readonly identifiers = new Set<number>();
   private readonly queue: MessageQueue<Message>;
   private readonly exact: string[];
   private readonly patterns: string[];
@@ -56,8 +61,21 @@ export class SubscriptionHandle implements AsyncIterable<Message> {
     return this;
   }
 
-  /** @internal Offers a message; returns whether it matched. */
+  /**
+   * @internal Offers a message; returns whether it matched. A message that carries Subscription Identifiers
+   * (MQTT 5) is for the subscriptions they name, so overlapping subscriptions each get their own copy only.
+   */
   offer(message: Message): boolean {
+    const ids = message.properties?.subscriptionIdentifiers;
+    if (ids !== undefined && this.identifiers.size > 0) {
+      for (const id of ids) {
+        if (this.identifiers.has(id)) {
+          this.queue.push(message);
+          return true;
+        }
+      }
+      return false;
+    }
     // Filters without wildcards (the common case) match by plain comparison, without splitting the topic.
     for (const f of this.exact) {
       if (f === message.topic) {

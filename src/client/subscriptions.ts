@@ -15,13 +15,24 @@ export class Subscriptions {
   // Created with the first handle: an idle client without subscriptions should cost as little as possible.
   private handles: Set<SubscriptionHandle> | undefined;
 
-  /** Registers a handle at once, so no message that arrives right after the SUBACK is missed. */
+  /**
+   * Registers a handle at once, so no message that arrives right after the SUBACK is missed. `identifier` is the
+   * MQTT 5 Subscription Identifier of its SUBSCRIBE, if any: live handles with one of the same filters take it
+   * too, since the broker now sends their messages under it.
+   */
   add(
     list: Subscription[],
     options: IteratorOptions | undefined,
     unsubscribe: (h: SubscriptionHandle) => Promise<AckResult>,
+    identifier?: number,
   ): SubscriptionHandle {
     const h = new SubscriptionHandle(list, options, (x) => this.handles?.delete(x), unsubscribe);
+    if (identifier !== undefined) {
+      h.identifiers.add(identifier);
+      if (this.handles !== undefined)
+        for (const other of this.handles)
+          if (other.topicFilters.some((f) => h.topicFilters.includes(f))) other.identifiers.add(identifier);
+    }
     this.handles ??= new Set();
     this.handles.add(h);
     return h;

@@ -66,6 +66,7 @@ export function subscriptionList(
   filters: string | string[],
   options: SubscribeOptions | undefined,
   version: ProtocolVersion,
+  limits: Readonly<BrokerLimits>,
 ): Subscription[] {
   const list = typeof filters === 'string' ? [filters] : filters;
   if (!Array.isArray(list) || list.length === 0)
@@ -74,8 +75,18 @@ export function subscriptionList(
   const v5only = options?.noLocal || options?.retainAsPublished || (options?.retainHandling ?? 0) !== 0;
   if (v5only && version !== 5)
     throw new InvalidArgumentError('noLocal, retainAsPublished and retainHandling need MQTT 5');
+  // What the broker's CONNACK said it does not support is refused here, before a disconnect.
+  if (options?.properties?.subscriptionIdentifier !== undefined && !limits.subscriptionIdentifierAvailable)
+    throw new InvalidArgumentError('the broker does not support subscription identifiers');
   return list.map((topicFilter) => {
     validateTopicFilter(topicFilter);
+    const shared = topicFilter.startsWith('$share/');
+    if (shared && !limits.sharedSubscriptionAvailable)
+      throw new InvalidArgumentError(`the broker does not support shared subscriptions (${topicFilter})`);
+    if (shared && options?.noLocal === true)
+      throw new InvalidArgumentError(`noLocal cannot be set on a shared subscription (${topicFilter})`); // [MQTT-3.8.3-4]
+    if (!limits.wildcardSubscriptionAvailable && (topicFilter.includes('+') || topicFilter.includes('#')))
+      throw new InvalidArgumentError(`the broker does not support wildcard subscriptions (${topicFilter})`);
     return {
       topicFilter,
       qos,

@@ -13,6 +13,9 @@ export interface BrokerLimits {
   topicAliasMaximum: number;
   maximumQoS: 0 | 1 | 2;
   retainAvailable: boolean;
+  wildcardSubscriptionAvailable: boolean;
+  subscriptionIdentifierAvailable: boolean;
+  sharedSubscriptionAvailable: boolean;
   /** The keep-alive in force: the Server Keep Alive when given, else what the client asked for. */
   keepAlive: number;
 }
@@ -25,6 +28,9 @@ export function defaultLimits(keepAlive: number): BrokerLimits {
     topicAliasMaximum: 0,
     maximumQoS: 2,
     retainAvailable: true,
+    wildcardSubscriptionAvailable: true,
+    subscriptionIdentifierAvailable: true,
+    sharedSubscriptionAvailable: true,
     keepAlive,
   };
 }
@@ -39,6 +45,12 @@ export function limitsFromConnack(packet: ConnackPacket, keepAlive: number): Bro
   if (p.topicAliasMaximum !== undefined) limits.topicAliasMaximum = p.topicAliasMaximum;
   if (p.maximumQoS !== undefined) limits.maximumQoS = p.maximumQoS;
   if (p.retainAvailable !== undefined) limits.retainAvailable = p.retainAvailable;
+  if (p.wildcardSubscriptionAvailable !== undefined)
+    limits.wildcardSubscriptionAvailable = p.wildcardSubscriptionAvailable;
+  if (p.subscriptionIdentifierAvailable !== undefined)
+    limits.subscriptionIdentifierAvailable = p.subscriptionIdentifierAvailable;
+  if (p.sharedSubscriptionAvailable !== undefined)
+    limits.sharedSubscriptionAvailable = p.sharedSubscriptionAvailable;
   if (p.serverKeepAlive !== undefined) limits.keepAlive = p.serverKeepAlive; // [MQTT-3.2.2-21]
   return limits;
 }

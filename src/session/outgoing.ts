@@ -262,7 +262,8 @@ export class Outgoing<T> {
       dup: false,
     };
     if (m.properties !== undefined && v === 5) packet.properties = m.properties;
-    const size = publishPacketSize(packet, v) + (this.options.autoTopicAlias && v === 5 ? 3 : 0);
+    const size =
+      publishPacketSize(packet, v) + (this.options.autoTopicAlias && this.aliases.maximum > 0 ? 3 : 0);
     return size > max ? new PacketTooLargeError(size, max, 'PUBLISH') : undefined;
   }
 

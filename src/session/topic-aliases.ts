@@ -94,42 +94,45 @@ export class OutboundAliases {
   /** Automatic mode: the alias for `topic`, set up now if needed (evicting the least recently used). */
   auto(topic: string): AliasChoice {
     if (this.max === 0) return { topic, alias: undefined };
-    this.byTopic ??= new Map();
-    this.byAlias ??= new Map();
-    const known = this.byTopic.get(topic);
+    const known = this.byTopic?.get(topic);
     if (known !== undefined) {
-      this.byTopic.delete(topic);
-      this.byTopic.set(topic, known);
+      this.bind(known, topic);
       return { topic: '', alias: known };
     }
-    let alias: number;
-    if (this.byAlias.size < this.max) {
-      alias = this.byAlias.size + 1;
+    let alias = 0;
+    if ((this.byAlias?.size ?? 0) < this.max) {
+      // The lowest alias not taken (an application may have chosen some by hand).
+      for (alias = 1; this.byAlias?.has(alias); alias++);
     } else {
-      const [oldest, oldAlias] = this.byTopic.entries().next().value as [string, number];
-      this.byTopic.delete(oldest);
-      alias = oldAlias;
+      alias = (this.byTopic as Map<string, number>).values().next().value as number;
     }
-    this.byTopic.set(topic, alias);
-    this.byAlias.set(alias, topic);
+    this.bind(alias, topic);
     return { topic, alias };
   }
 
   /**
-   * Manual mode: the application asked for `alias` for `topic`. Returns what to send, or undefined (no alias)
-   * when the alias is beyond the broker's maximum on this connection (it may differ from the one the
-   * application saw when it chose the alias).
+   * Manual mode: the application asked for `alias` for `topic`. Returns what to send: no alias when it is beyond
+   * the broker's maximum on this connection (which may differ from the one the application saw).
    */
   manual(topic: string, alias: number): AliasChoice {
     if (alias < 1 || alias > this.max) return { topic, alias: undefined };
+    const known = this.byAlias?.get(alias) === topic;
+    this.bind(alias, topic);
+    return known ? { topic: '', alias } : { topic, alias };
+  }
+
+  // Records that `alias` stands for `topic` from now on (and is the most recently used), dropping whatever
+  // either of them stood for before.
+  private bind(alias: number, topic: string): void {
     this.byTopic ??= new Map();
     this.byAlias ??= new Map();
-    if (this.byAlias.get(alias) === topic) return { topic: '', alias };
-    const previous = this.byAlias.get(alias);
-    if (previous !== undefined) this.byTopic.delete(previous);
+    const oldTopic = this.byAlias.get(alias);
+    if (oldTopic !== undefined && oldTopic !== topic) this.byTopic.delete(oldTopic);
+    const oldAlias = this.byTopic.get(topic);
+    if (oldAlias !== undefined && oldAlias !== alias) this.byAlias.delete(oldAlias);
     this.byAlias.set(alias, topic);
+    this.byTopic.delete(topic);
     this.byTopic.set(topic, alias);
-    return { topic, alias };
   }
 
   /** The topic `alias` stands for on this connection, if it was set up. */
