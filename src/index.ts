@@ -8,6 +8,7 @@
 export { type AuthContext, AuthenticationError, type Authenticator } from './auth/authenticator.js';
 export { type ScramOptions, saslPrep, scramSha256 } from './auth/scram.js';
 export { MqttClient } from './client/client.js';
+export type { MessageHandler } from './client/dispatch.js';
 export type {
   ClientEvents,
   ConnectInfo,
@@ -16,9 +17,7 @@ export type {
   PublishOptions,
   SubscribeOptions,
 } from './client/events.js';
-export type { MessageHandler } from './client/dispatch.js';
 export { Message, type Responder } from './client/message.js';
-export type { RequestOptions } from './client/requester.js';
 export { type IteratorOptions, type OverflowPolicy, QueueOverflowError } from './client/message-queue.js';
 export {
   type ClientOptions,
@@ -27,6 +26,8 @@ export {
   type WillOptions,
 } from './client/options.js';
 export type { Payload } from './client/payload.js';
+export { PublishInfo } from './client/publish-info.js';
+export type { RequestOptions } from './client/requester.js';
 export { SubscriptionHandle } from './client/subscription-handle.js';
 export { type BrokerAddress, parseBrokerUrl } from './client/url.js';
 export * from './errors.js';

@@ -18,7 +18,7 @@ import { PacketDecoder } from '../packet/decoder.js';
 import { encode } from '../packet/encode.js';
 import type { ConnackPacket, Packet, PublishPacket } from '../packet/types.js';
 import { SessionEngine } from '../session/engine.js';
-import { MemorySessionStore } from '../session/store.js';
+import { MemorySessionStore, type StoredPublish } from '../session/store.js';
 import type { AckResult, EngineSink, PublishResult } from '../session/types.js';
 import type { Transport, TransportFactory } from '../transport/transport.js';
 import { AuthRunner } from './auth-runner.js';
@@ -34,10 +34,11 @@ import {
   type PublishOptions,
   type SubscribeOptions,
 } from './events.js';
-import { Message, type Responder } from './message.js';
+import { type Acknowledger, Message, type Responder } from './message.js';
 import { type IteratorOptions, MessageQueue } from './message-queue.js';
 import { type ClientOptions, DEFAULT_MAX_PACKET_SIZE, engineOptions } from './options.js';
 import { type Payload, toBytes } from './payload.js';
+import { PublishInfo } from './publish-info.js';
 import { Reconnector } from './reconnector.js';
 import { Requester, type RequestOptions } from './requester.js';
 import type { SubscriptionHandle } from './subscription-handle.js';
@@ -57,12 +58,17 @@ export class MqttClient extends Emitter<ClientEvents> {
   private readonly factory: TransportFactory;
   private readonly reconnector: Reconnector;
   private readonly autoVersion: boolean;
+  private readonly manualAck: boolean;
   private readonly auth: AuthRunner | undefined;
   private readonly dispatcher: Dispatcher;
   private requester: Requester | undefined;
   private readonly responder: Responder = (topic, payload, options) => this.publish(topic, payload, options);
   // MQTT 5 Subscription Identifiers handed out by this client (1 … 268,435,455).
   private lastSubscriptionId = 0;
+  private lastMessageId = 0;
+  private lastEntry: StoredPublish | undefined;
+  /** Anything the application wants to keep with the client (paho's `user_data`); the client never reads it. */
+  userData: unknown;
   // MQTT 5 Response Information of the last CONNACK (asked for with the requestResponseInformation property).
   private responseInformation: string | undefined;
   private transport: Transport | undefined;
@@ -85,6 +91,8 @@ export class MqttClient extends Emitter<ClientEvents> {
       throw new InvalidArgumentError('a transport is required (the Node entry builds one from a URL)');
     }
     this.factory = options.transport;
+    this.manualAck = options.manualAck === true;
+    this.userData = options.userData;
     const eo = engineOptions(options);
     // Enhanced authentication exists in MQTT 5 only: with an authenticator there is no falling back.
     this.autoVersion = (options.protocolVersion ?? 'auto') === 'auto' && options.authenticator === undefined;
@@ -161,6 +169,29 @@ export class MqttClient extends Emitter<ClientEvents> {
    * {@link PacketTooLargeError} for bad input (nothing is queued then), or {@link ClientClosedError}.
    */
   publish(topic: string, payload: Payload, options?: PublishOptions): Promise<PublishResult> {
+    return this.startPublish(topic, payload, options);
+  }
+
+  /**
+   * Publishes as {@link MqttClient.publish} does, and returns a {@link PublishInfo} (paho's `MQTTMessageInfo`):
+   * a message id at once, the packet identifier once sent, `isPublished()`, and `waitForPublish(timeout)`.
+   */
+  publishTracked(topic: string, payload: Payload, options?: PublishOptions): PublishInfo {
+    this.lastEntry = undefined;
+    const done = this.startPublish(topic, payload, options);
+    const entry = this.lastEntry;
+    this.lastEntry = undefined;
+    // Inspected through the info; an error nobody awaits must not be an unhandled rejection.
+    done.catch(() => {});
+    return new PublishInfo(done, ++this.lastMessageId, entry);
+  }
+
+  // Leaves the message's session entry in `lastEntry` (no tuple per publish on the hot path).
+  private startPublish(
+    topic: string,
+    payload: Payload,
+    options: PublishOptions | undefined,
+  ): Promise<PublishResult> {
     if (this.status === 'ended' || this.status === 'ending') return Promise.reject(new ClientClosedError());
     let message: ReturnType<typeof checkPublish>;
     try {
@@ -176,7 +207,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     const d = deferred<PublishResult>('publish', options?.signal);
     if (d.settled) return d.promise;
-    this.engine.publish(message, d as Deferred<unknown>, Date.now());
+    this.lastEntry = this.engine.publish(message, d as Deferred<unknown>, Date.now());
     this.timer.arm();
     return d.promise;
   }
@@ -524,6 +555,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       connected: (connack) => this.onConnected(connack),
       authChallenge: (data, reauthenticate) => this.auth?.challenge(data, reauthenticate),
       authSucceeded: (data, reauthenticate) => this.auth?.succeeded(data, reauthenticate),
+      rejected: (packet, why) => this.log('warn', `message on ${packet.topic} refused: ${why}`),
       reauthRequested: () => {
         this.auth
           ?.reauthenticate()
@@ -556,7 +588,17 @@ export class MqttClient extends Emitter<ClientEvents> {
   }
 
   private deliver(packet: PublishPacket): void {
-    this.dispatcher.dispatch(new Message(packet, this.responder));
+    let acknowledge: Acknowledger | undefined;
+    if (this.manualAck && packet.qos > 0) {
+      const { packetId, qos } = packet as { packetId: number; qos: 1 | 2 };
+      const epoch = this.engine.connection;
+      acknowledge = (reasonCode) => {
+        const done = this.engine.acknowledge(packetId, qos, epoch, reasonCode, Date.now());
+        if (done) this.timer.arm();
+        return done;
+      };
+    }
+    this.dispatcher.dispatch(new Message(packet, this.responder, acknowledge));
   }
 
   private onConnected(connack: ConnackPacket): void {

@@ -12,6 +12,9 @@ import type { Payload } from './payload.js';
 
 const utf8 = new TextDecoder();
 
+/** How a message is acknowledged under manual acknowledgement: returns whether there was something to do. */
+export type Acknowledger = (reasonCode: number) => boolean;
+
 /** How a message publishes its response: the client's `publish`. */
 export type Responder = (topic: string, payload: Payload, options: PublishOptions) => Promise<PublishResult>;
 
@@ -32,9 +35,11 @@ export class Message {
   readonly properties: PublishProperties | undefined;
 
   readonly #responder: Responder | undefined;
+  readonly #acknowledge: Acknowledger | undefined;
 
-  constructor(packet: PublishPacket, responder?: Responder) {
+  constructor(packet: PublishPacket, responder?: Responder, acknowledge?: Acknowledger) {
     this.#responder = responder;
+    this.#acknowledge = acknowledge;
     this.topic = packet.topic;
     this.payload = packet.payload;
     this.qos = packet.qos;
@@ -42,6 +47,17 @@ export class Message {
     this.dup = packet.dup;
     this.packetId = packet.packetId;
     this.properties = packet.properties;
+  }
+
+  /**
+   * With the client's `manualAck` option: acknowledges this QoS 1/2 message (PUBACK / PUBREC), with an MQTT 5
+   * reason code (default 0, success; 0x80 and above refuse it, e.g. 0x87 Not authorized). Acknowledgements leave
+   * in the order the messages arrived, whatever the order of the calls. Returns false when there is nothing to
+   * do: QoS 0, no manual acknowledgement, acknowledged already, or a QoS 1 message of a connection that has
+   * since dropped (the broker sends it again).
+   */
+  ack(reasonCode = 0): boolean {
+    return this.#acknowledge?.(reasonCode) ?? false;
   }
 
   /**

@@ -40,8 +40,11 @@ export interface ClientOptions {
   protocolVersion?: ProtocolVersion | 'auto';
   /** Keep-alive in seconds (default 60; 0 turns it off). */
   keepAlive?: number;
-  /** Start without a stored session (default true). */
-  clean?: boolean;
+  /**
+   * Start without a stored session (default true). `'first'`: start clean on the first connection only, and
+   * resume that session on every reconnect (paho's `MQTT_CLEAN_START_FIRST_ONLY`).
+   */
+  clean?: boolean | 'first';
   /** MQTT 5 Session Expiry Interval, seconds. */
   sessionExpiryInterval?: number;
   username?: string;
@@ -76,10 +79,24 @@ export interface ClientOptions {
    * default 0, none). Messages always reach the application with their full topic.
    */
   topicAliasMaximum?: number;
+  /**
+   * Acknowledge QoS 1/2 messages only when the application calls `message.ack()` (default false: at once, on
+   * delivery). Acknowledgements go out in the order the messages arrived, as MQTT requires, whatever the order
+   * of the calls; the broker sends no more than its in-flight limit (MQTT 5: this client's Receive Maximum)
+   * unacknowledged.
+   */
+  manualAck?: boolean;
+  /**
+   * MQTT 5: refuse (reason 0x99, and a `log` event instead of delivery) a message whose Payload Format Indicator
+   * says UTF-8 when its payload is not (default false).
+   */
+  validatePayloadFormat?: boolean;
   /** Largest packet accepted from the broker, bytes (default 16 MiB); announced to MQTT 5 brokers. */
   maxPacketSize?: number;
   /** Where the session lives (default: in memory). */
   session?: SessionStore;
+  /** Kept as `client.userData` for the application (paho's `userdata`); the client never reads it. */
+  userData?: unknown;
   /**
    * MQTT 5 enhanced authentication (for example `scramSha256()`): its method goes in CONNECT, and it answers
    * the broker's challenges. Needs MQTT 5 (with `protocolVersion: 'auto'` there is then no fallback).
@@ -145,7 +162,7 @@ export function engineOptions(o: ClientOptions): EngineOptions {
   const e: EngineOptions = {
     protocolVersion: version === 'auto' ? 5 : version,
     clientId: o.clientId ?? generateClientId(),
-    clean: o.clean ?? true,
+    clean: o.clean === undefined || o.clean === true || o.clean === 'first',
     keepAlive,
     properties,
     maxInflight: Math.max(1, positiveInt(o.maxInflight, 100, 'maxInflight', 65_535)),
@@ -154,6 +171,8 @@ export function engineOptions(o: ClientOptions): EngineOptions {
     resubscribe: o.resubscribe ?? true,
     resendOnSessionLost: o.resendOnSessionLost ?? true,
     autoTopicAlias: o.autoTopicAlias ?? false,
+    manualAck: o.manualAck ?? false,
+    validatePayloadFormat: o.validatePayloadFormat ?? false,
     connectTimeout: positiveInt(o.connectTimeout, 30_000, 'connectTimeout'),
     pingTimeout: positiveInt(
       o.pingTimeout,
@@ -161,6 +180,9 @@ export function engineOptions(o: ClientOptions): EngineOptions {
       'pingTimeout',
     ),
   };
+  if (o.clean === 'first') e.cleanFirstOnly = true;
+  else if (o.clean !== undefined && typeof o.clean !== 'boolean')
+    throw new InvalidArgumentError(`clean must be true, false or 'first', got ${String(o.clean)}`);
   if (o.username !== undefined) e.username = o.username;
   if (o.password !== undefined) e.password = toBytes(o.password, 'password');
   if (o.will !== undefined) {

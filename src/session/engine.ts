@@ -27,7 +27,7 @@ import { type BrokerLimits, defaultLimits, limitsFromConnack } from './broker-li
 import { Incoming, type IncomingHost } from './incoming.js';
 import { Outgoing, type OutgoingHost } from './outgoing.js';
 import { PacketIdAllocator } from './packet-ids.js';
-import type { OutgoingMessage, SessionStore } from './store.js';
+import type { OutgoingMessage, SessionStore, StoredPublish } from './store.js';
 import type { EngineOptions, EngineSink, PublishResult } from './types.js';
 
 /** Connection phases. `offline`: no transport; `connecting`: CONNECT sent; `connected`: CONNACK accepted. */
@@ -53,6 +53,8 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
   clientId: string;
 
   private phase: Phase = 'offline';
+  // Clean Session / Clean Start of the next CONNECT.
+  private cleanStart: boolean;
   private limits: BrokerLimits;
   private now = 0;
   private lastSent = 0;
@@ -75,10 +77,11 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
   ) {
     this.protocolVersion = options.protocolVersion;
     this.clientId = options.clientId;
+    this.cleanStart = options.clean;
     this.limits = defaultLimits(options.keepAlive);
     // The engine is its halves' host itself: no per-client closures (an idle client's memory counts).
     this.out = new Outgoing(options, store, this);
-    this.in = new Incoming(store, this);
+    this.in = new Incoming(store, this, options);
     this.auth = new AuthExchange(
       options.protocolVersion === 5 ? options.properties?.authenticationMethod : undefined,
       this,
@@ -118,7 +121,7 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
       type: 'connect',
       protocolVersion: this.protocolVersion,
       clientId: this.clientId,
-      clean: o.clean,
+      clean: this.cleanStart,
       keepAlive: o.keepAlive,
     };
     if (o.username !== undefined) connect.username = o.username;
@@ -196,10 +199,13 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
     }
   }
 
-  /** Hands over a message to publish; `token` is settled when its flow completes (or fails). */
-  publish(message: OutgoingMessage, token: T | undefined, now: number): void {
+  /**
+   * Hands over a message to publish; `token` is settled when its flow completes (or fails). Returns its session
+   * entry (whose packet identifier is set once it is sent), none for a QoS 0 message sent at once or refused.
+   */
+  publish(message: OutgoingMessage, token: T | undefined, now: number): StoredPublish | undefined {
     this.now = now;
-    this.out.publish(message, token);
+    return this.out.publish(message, token);
   }
 
   /** Asks for a subscription; `token` is settled with the SUBACK's reason codes. */
@@ -351,6 +357,25 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
     this.sink.authSucceeded(data, reauthenticate);
   }
 
+  /** A message was refused, not delivered (host hook). */
+  rejected(message: PublishPacket, why: string): void {
+    this.sink.rejected(message, why);
+  }
+
+  /**
+   * Manual acknowledgement: the application acknowledged the message that arrived with `packetId` on connection
+   * `epoch` (see {@link SessionEngine.connection}). Returns false when there was nothing to acknowledge.
+   */
+  acknowledge(packetId: number, qos: 1 | 2, epoch: number, reasonCode: number, now: number): boolean {
+    this.now = now;
+    return this.in.acknowledge(packetId, qos, epoch, reasonCode);
+  }
+
+  /** The number of the current connection (it grows with each one), for {@link SessionEngine.acknowledge}. */
+  get connection(): number {
+    return this.in.connection;
+  }
+
   /** The broker asked for a re-authentication (host hook). */
   reauthRequested(): void {
     this.sink.reauthRequested();
@@ -391,7 +416,7 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
       return;
     }
     // [MQTT-3.2.2-4] (3.1.1) / [MQTT-3.2.2-2] (5): a clean start cannot find a session.
-    if (this.options.clean && packet.sessionPresent) {
+    if (this.cleanStart && packet.sessionPresent) {
       this.protocolError('the broker reported a session present on a clean start');
       return;
     }
@@ -461,7 +486,9 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
     // MQTT 3.1's CONNACK has no Session Present flag: a client that asked to keep its session can only assume
     // the broker kept it (resending with the old identifiers is harmless if it did not; forgetting flows past
     // PUBREC would lose messages if it did).
-    const sessionPresent = packet.sessionPresent || (this.protocolVersion === 3 && !this.options.clean);
+    const sessionPresent = packet.sessionPresent || (this.protocolVersion === 3 && !this.cleanStart);
+    // "First only" (paho's MQTT_CLEAN_START_FIRST_ONLY): a clean start once, then the session is resumed.
+    if (this.options.cleanFirstOnly === true) this.cleanStart = false;
     if (!sessionPresent) this.sessionLost();
     // Requests left unanswered by the last connection go again, with their identifiers still reserved
     // (resubscriptions made by sessionLost() just now were sent already).

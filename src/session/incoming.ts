@@ -18,20 +18,47 @@ export interface IncomingHost {
   version(): ProtocolVersion;
   /** The Receive Maximum this client announced (65,535 when it did not). */
   receiveMaximum(): number;
+  /** A message was refused, not delivered (its acknowledgement carried the reason); `why` says why. */
+  rejected(packet: PublishPacket, why: string): void;
 }
+
+/** A delivered QoS 1/2 message whose acknowledgement waits for the application (manual acknowledgement). */
+interface PendingAck {
+  packetId: number;
+  qos: 1 | 2;
+  /** The connection it arrived on: a QoS 1 acknowledgement means nothing on another. */
+  epoch: number;
+  /** The reason code to send, once the application has acknowledged; undefined until then. */
+  reasonCode: number | undefined;
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /** Handles PUBLISH and PUBREL from the broker. */
 export class Incoming {
   private readonly aliases = new InboundAliases();
+  // Manual acknowledgement: delivered messages in the order they arrived, acknowledged or not.
+  private pending: PendingAck[] = [];
+  private epoch = 0;
 
   constructor(
     private readonly store: SessionStore,
     private readonly host: IncomingHost,
+    private readonly options: { manualAck: boolean; validatePayloadFormat: boolean },
   ) {}
 
   /** A connection opened: no topic aliases yet; the broker may use up to `topicAliasMaximum` of them. */
   connectionReset(topicAliasMaximum: number): void {
     this.aliases.reset(topicAliasMaximum);
+    this.epoch++;
+    // The broker sends unacknowledged QoS 1 messages again (they reach the application again); a QoS 2 message
+    // stays delivered once, and its PUBREC still waits for the application.
+    if (this.pending.length > 0) this.pending = this.pending.filter((p) => p.qos === 2);
+  }
+
+  /** The current connection's number, for {@link Incoming.acknowledge}. */
+  get connection(): number {
+    return this.epoch;
   }
 
   /** A PUBLISH arrived. */
@@ -45,24 +72,88 @@ export class Incoming {
         return;
       }
     }
-    if (packet.qos === 0) {
-      host.deliver(packet);
-    } else if (packet.qos === 1) {
-      host.deliver(packet);
-      host.send({ type: 'puback', packetId: id, reasonCode: 0 });
-    } else if (this.store.hasIncoming(id)) {
-      // The broker sent it again before our PUBREC arrived: acknowledge, but it was delivered already.
-      host.send({ type: 'pubrec', packetId: id, reasonCode: 0 });
-    } else {
+    const manual = this.options.manualAck;
+    if (packet.qos === 2 && this.store.hasIncoming(id)) {
+      // The broker sent it again before our PUBREC arrived: it was delivered already. Acknowledge it, unless
+      // the application has not acknowledged it yet (manual acknowledgement): then its PUBREC waits for that.
+      if (!manual || !this.pending.some((p) => p.packetId === id && p.qos === 2))
+        host.send({ type: 'pubrec', packetId: id, reasonCode: 0 });
+      return;
+    }
+    if (packet.qos > 0 && host.version() === 5) {
       const max = host.receiveMaximum();
-      if (host.version() === 5 && this.store.incomingCount >= max) {
-        host.protocolError(`more than ${max} QoS 2 messages in flight`, ReasonCode.ReceiveMaximumExceeded);
+      const unacknowledged = this.store.incomingCount + (manual ? this.pendingQoS1() : 0);
+      if (unacknowledged >= max) {
+        host.protocolError(
+          `more than ${max} QoS 1/2 messages unacknowledged`,
+          ReasonCode.ReceiveMaximumExceeded,
+        );
         return;
       }
-      this.store.addIncoming(id);
-      host.deliver(packet);
-      host.send({ type: 'pubrec', packetId: id, reasonCode: 0 });
     }
+    // [MQTT-3.3.2-…] Payload Format Indicator 1 promises UTF-8; a client that checks answers 0x99 when it is not.
+    if (this.options.validatePayloadFormat && packet.properties?.payloadFormatIndicator === 1) {
+      if (!isUtf8(packet.payload)) {
+        if (packet.qos === 1)
+          host.send({ type: 'puback', packetId: id, reasonCode: ReasonCode.PayloadFormatInvalid });
+        if (packet.qos === 2)
+          host.send({ type: 'pubrec', packetId: id, reasonCode: ReasonCode.PayloadFormatInvalid });
+        host.rejected(packet, 'the payload is not UTF-8, though its Payload Format Indicator says so');
+        return;
+      }
+    }
+    if (packet.qos === 0) {
+      host.deliver(packet);
+      return;
+    }
+    if (packet.qos === 2) this.store.addIncoming(id);
+    if (manual)
+      this.pending.push({ packetId: id, qos: packet.qos, epoch: this.epoch, reasonCode: undefined });
+    host.deliver(packet);
+    if (!manual) {
+      host.send(
+        packet.qos === 1
+          ? { type: 'puback', packetId: id, reasonCode: 0 }
+          : { type: 'pubrec', packetId: id, reasonCode: 0 },
+      );
+    }
+  }
+
+  /**
+   * The application acknowledged a message it received (manual acknowledgement), with a reason code (MQTT 5;
+   * 0x80 and above refuse it). Acknowledgements go out in the order the messages arrived, as MQTT requires
+   * ([MQTT-4.6.0-2], [MQTT-4.6.0-3]): one acknowledged early waits for those before it. Returns false when
+   * there is nothing to acknowledge (already done, or a QoS 1 message of an earlier connection).
+   */
+  acknowledge(packetId: number, qos: 1 | 2, epoch: number, reasonCode: number): boolean {
+    const entry = this.pending.find(
+      (p) =>
+        p.packetId === packetId &&
+        p.qos === qos &&
+        p.reasonCode === undefined &&
+        (qos === 2 || p.epoch === epoch),
+    );
+    if (entry === undefined) return false;
+    entry.reasonCode = this.host.version() === 5 ? reasonCode : 0;
+    let done = 0;
+    for (const p of this.pending) {
+      if (p.reasonCode === undefined) break;
+      done++;
+      if (p.qos === 1) this.host.send({ type: 'puback', packetId: p.packetId, reasonCode: p.reasonCode });
+      else {
+        this.host.send({ type: 'pubrec', packetId: p.packetId, reasonCode: p.reasonCode });
+        // A refused QoS 2 message ends with that PUBREC: no PUBREL comes, and the identifier is free.
+        if (p.reasonCode >= 0x80) this.store.deleteIncoming(p.packetId);
+      }
+    }
+    if (done > 0) this.pending = this.pending.slice(done);
+    return true;
+  }
+
+  private pendingQoS1(): number {
+    let n = 0;
+    for (const p of this.pending) if (p.qos === 1 && p.reasonCode === undefined) n++;
+    return n;
   }
 
   /** A PUBREL arrived: the QoS 2 flow ends with PUBCOMP, also for an identifier we do not know (MQTT 5 says so). */
@@ -71,5 +162,14 @@ export class Incoming {
     if (known) this.store.deleteIncoming(packetId);
     const reasonCode = known || this.host.version() !== 5 ? 0 : ReasonCode.PacketIdentifierNotFound;
     this.host.send({ type: 'pubcomp', packetId, reasonCode });
+  }
+}
+
+function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -76,23 +76,23 @@ export class Outgoing<T> {
     return this.aliases.topicOf(alias);
   }
 
-  /** Takes a message to publish. */
-  publish(message: OutgoingMessage, token: T | undefined): void {
+  /** Takes a message to publish; returns its session entry (none for a QoS 0 message sent at once or refused). */
+  publish(message: OutgoingMessage, token: T | undefined): StoredPublish | undefined {
     const online = this.host.online();
     if (message.qos === 0 && online && this.store.queueLength === 0) {
       const tooLarge = this.checkSize(message);
       if (tooLarge === undefined) this.host.send(this.toPacket(message, 0, false));
       if (token !== undefined)
         this.host.settle(token, tooLarge, tooLarge === undefined ? QOS0_RESULT : undefined);
-      return;
+      return undefined;
     }
     if (message.qos === 0 && !online && !this.options.queueQoS0) {
       if (token !== undefined) this.host.settle(token, new ConnectionError('not connected'), undefined);
-      return;
+      return undefined;
     }
     if (this.store.queueLength >= this.options.maxQueued) {
       if (token !== undefined) this.host.settle(token, new QueueFullError(this.options.maxQueued), undefined);
-      return;
+      return undefined;
     }
     const entry: StoredPublish = {
       seq: this.store.nextSeq(),
@@ -104,6 +104,7 @@ export class Outgoing<T> {
     if (token !== undefined) this.tokens.set(entry.seq, token);
     this.store.enqueue(entry);
     this.pump();
+    return entry;
   }
 
   /** A PUBACK, PUBREC or PUBCOMP arrived. */

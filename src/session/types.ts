@@ -20,6 +20,8 @@ export interface EngineOptions {
   clientId: string;
   /** Clean Session (3.1, 3.1.1) / Clean Start (5). */
   clean: boolean;
+  /** With `clean`: only the first connection starts clean; reconnects resume the session. */
+  cleanFirstOnly?: boolean;
   /** Requested keep-alive, seconds; 0 turns it off. */
   keepAlive: number;
   username?: string;
@@ -45,6 +47,13 @@ export interface EngineOptions {
    * recently used replaced). Off: only aliases the application sets itself are used.
    */
   autoTopicAlias: boolean;
+  /**
+   * QoS 1/2 messages are acknowledged only when the application says so (`Incoming.acknowledge`), in arrival
+   * order; otherwise as soon as they are delivered.
+   */
+  manualAck: boolean;
+  /** MQTT 5: refuse (0x99) messages whose Payload Format Indicator says UTF-8 when the payload is not. */
+  validatePayloadFormat: boolean;
   /** How long to wait for CONNACK, ms. */
   connectTimeout: number;
   /** How long to wait for any packet after a PINGREQ before calling the connection dead, ms. */
@@ -94,4 +103,6 @@ export interface EngineSink<T> {
   authSucceeded(data: Uint8Array | undefined, reauthenticate: boolean): void;
   /** The broker asked for a re-authentication (AUTH 0x19). */
   reauthRequested(): void;
+  /** A message was refused rather than delivered (e.g. a payload that is not the UTF-8 it claims to be). */
+  rejected(message: PublishPacket, why: string): void;
 }

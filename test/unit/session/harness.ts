@@ -41,6 +41,8 @@ export class RecordingSink implements EngineSink<Token> {
   readonly settled: Settlement[] = [];
   readonly connacks: ConnackPacket[] = [];
   readonly closes: Array<Error | undefined> = [];
+  /** Messages the engine refused instead of delivering. */
+  readonly rejections: Array<{ message: PublishPacket; why: string }> = [];
   /** What the engine asked of the authenticator, in order. */
   readonly auth: Array<{
     kind: 'challenge' | 'succeeded' | 'reauthRequested';
@@ -74,6 +76,9 @@ export class RecordingSink implements EngineSink<Token> {
   }
   authSucceeded(data: Uint8Array | undefined, reauthenticate: boolean): void {
     this.auth.push({ kind: 'succeeded', data, reauthenticate });
+  }
+  rejected(message: PublishPacket, why: string): void {
+    this.rejections.push({ message, why });
   }
   reauthRequested(): void {
     this.auth.push({ kind: 'reauthRequested', data: undefined, reauthenticate: true });
@@ -122,6 +127,8 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   resubscribe: true,
   resendOnSessionLost: true,
   autoTopicAlias: false,
+  manualAck: false,
+  validatePayloadFormat: false,
   connectTimeout: 30_000,
   pingTimeout: 10_000,
 };
