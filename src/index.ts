@@ -31,6 +31,20 @@ export type { RequestOptions } from './client/requester.js';
 export { SubscriptionHandle } from './client/subscription-handle.js';
 export { type BrokerAddress, parseBrokerUrl } from './client/url.js';
 export * from './errors.js';
+export {
+  consoleSink,
+  createLogger,
+  describePacket,
+  type LogFields,
+  type Logger,
+  type LoggerOptions,
+  type LogLevel,
+  LogNamespace,
+  loggerFromEnvironment,
+  NOOP_LOGGER,
+  objectFirstSink,
+  redactUrl,
+} from './log.js';
 export * from './packet/index.js';
 export {
   type BackoffOptions,

@@ -115,6 +115,8 @@ export function connectPlan(o: CliOptions, reconnect: boolean): ConnectPlan {
     protocolVersion: o.protocolVersion,
     keepAlive: o.keepAlive,
     clean: o.cleanSession,
+    // As mosquitto_sub: identifiers only when asked for with -D subscribe subscription-identifier.
+    subscriptionIdentifiers: false,
   };
   if (!reconnect) options.reconnect = false;
   if (o.clientId !== undefined) options.clientId = o.clientId;

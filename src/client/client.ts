@@ -14,6 +14,14 @@ import {
   InvalidArgumentError,
   ProtocolError,
 } from '../errors.js';
+import {
+  describePacket,
+  type LogFields,
+  type Logger,
+  LogNamespace,
+  loggerFromEnvironment,
+  NOOP_LOGGER,
+} from '../log.js';
 import { PacketDecoder } from '../packet/decoder.js';
 import { encode } from '../packet/encode.js';
 import type { ConnackPacket, Packet, PublishPacket } from '../packet/types.js';
@@ -59,6 +67,10 @@ export class MqttClient extends Emitter<ClientEvents> {
   private readonly reconnector: Reconnector;
   private readonly autoVersion: boolean;
   private readonly manualAck: boolean;
+  private readonly logger: Logger;
+  // Packet tracing: only when asked for (DEBUG=mqttkit:packet or logPackets), so that it costs nothing otherwise.
+  private readonly packetLog: Logger | undefined;
+  private readonly autoSubscriptionIds: boolean;
   private readonly auth: AuthRunner | undefined;
   private readonly dispatcher: Dispatcher;
   private requester: Requester | undefined;
@@ -92,6 +104,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     this.factory = options.transport;
     this.manualAck = options.manualAck === true;
+    this.autoSubscriptionIds = options.subscriptionIdentifiers !== false;
     this.userData = options.userData;
     const eo = engineOptions(options);
     // Enhanced authentication exists in MQTT 5 only: with an authenticator there is no falling back.
@@ -102,7 +115,10 @@ export class MqttClient extends Emitter<ClientEvents> {
       () => this.engine.nextDeadline(),
       (now) => this.engine.tick(now),
     );
-    this.decoder = new PacketDecoder((p) => this.engine.packetReceived(p, Date.now()), {
+    this.logger = options.logger ?? loggerFromEnvironment(LogNamespace.Client);
+    const packetLog = options.logPackets === true ? this.logger : loggerFromEnvironment(LogNamespace.Packet);
+    this.packetLog = packetLog === NOOP_LOGGER ? undefined : packetLog;
+    this.decoder = new PacketDecoder((p) => this.packetReceived(p), {
       protocolVersion: eo.protocolVersion,
       maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
     });
@@ -251,6 +267,7 @@ export class MqttClient extends Emitter<ClientEvents> {
       list = subscriptionList(filters, options, this.engine.protocolVersion, this.engine.brokerLimits);
       // MQTT 5: a Subscription Identifier of our own, so that each message reaches the subscription it came for.
       if (
+        this.autoSubscriptionIds &&
         properties?.subscriptionIdentifier === undefined &&
         this.engine.protocolVersion === 5 &&
         this.engine.brokerLimits.subscriptionIdentifierAvailable
@@ -463,6 +480,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.auth?.connectionClosed(failure);
     this.emit('error', failure);
     if (!wasConnected) {
+      this.log('warn', `connection attempt failed: ${failure.message}`);
       this.emit('connectFailure', failure);
       if (this.tryOlderVersion(failure)) return;
       if (this.firstConnect !== undefined) {
@@ -473,8 +491,10 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.reconnector.connectionEnded(Date.now() - this.connectedAt);
     }
     const again = this.reconnector.shouldRetry(failure);
-    if (wasConnected)
+    if (wasConnected) {
+      this.log('warn', `connection lost: ${failure.message}`);
       this.emit('disconnect', { error: failure, willReconnect: again, ...disconnectInfo(failure) });
+    }
     if (!again) {
       this.finish(failure);
       return;
@@ -483,6 +503,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     const next = this.reconnector.schedule(() => {
       if (this.status === 'waiting') this.open();
     });
+    this.log('info', `reconnecting in ${next.delay} ms (attempt ${next.attempt})`);
     this.emit('reconnecting', next);
   }
 
@@ -526,8 +547,16 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
   }
 
-  private log(level: 'debug' | 'info' | 'warn', message: string): void {
+  // The `log` event (paho's on_log) and the logger (DEBUG=mqttkit:client or the `logger` option).
+  private log(level: 'debug' | 'info' | 'warn', message: string, fields?: LogFields): void {
     this.emit('log', level, message);
+    if (fields === undefined) this.logger[level](message);
+    else this.logger[level](message, fields);
+  }
+
+  private packetReceived(packet: Packet): void {
+    this.packetLog?.debug(`received ${packet.type.toUpperCase()}`, describePacket(packet));
+    this.engine.packetReceived(packet, Date.now());
   }
 
   // --- what the engine decides -------------------------------------------------------------------------------
@@ -581,6 +610,7 @@ export class MqttClient extends Emitter<ClientEvents> {
   private write(packet: Packet): void {
     const t = this.transport;
     if (t === undefined) return;
+    this.packetLog?.debug(`sent ${packet.type.toUpperCase()}`, describePacket(packet));
     const version = packet.type === 'connect' ? packet.protocolVersion : this.engine.protocolVersion;
     if (!t.write(encode(packet, version, { maxPacketSize: this.engine.brokerLimits.maximumPacketSize }))) {
       this.congested = true;
@@ -611,8 +641,16 @@ export class MqttClient extends Emitter<ClientEvents> {
       properties: connack.properties,
       protocolVersion: this.engine.protocolVersion,
     };
+    this.log(
+      'info',
+      `connected (MQTT ${versionName(info.protocolVersion)}, session present: ${info.sessionPresent})`,
+    );
     this.emit('connect', info);
     this.firstConnect?.resolve(info);
     this.firstConnect = undefined;
   }
+}
+
+function versionName(v: number): string {
+  return v === 5 ? '5' : v === 4 ? '3.1.1' : '3.1';
 }

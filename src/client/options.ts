@@ -5,6 +5,7 @@
  * @module
  */
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Logger } from '../log.js';
 import { InvalidArgumentError } from '../packet/errors.js';
 import type { ConnectProperties, ProtocolVersion, QoS, WillProperties } from '../packet/types.js';
 import type { BackoffOptions } from '../session/backoff.js';
@@ -80,6 +81,12 @@ export interface ClientOptions {
    */
   topicAliasMaximum?: number;
   /**
+   * MQTT 5: give each `subscribe()` a Subscription Identifier of its own when the broker supports them (default
+   * true), so that each message reaches the subscription handle it came for, also with overlapping filters. The
+   * identifiers show in `message.properties.subscriptionIdentifiers`. False: none unless set in the properties.
+   */
+  subscriptionIdentifiers?: boolean;
+  /**
    * Acknowledge QoS 1/2 messages only when the application calls `message.ack()` (default false: at once, on
    * delivery). Acknowledgements go out in the order the messages arrived, as MQTT requires, whatever the order
    * of the calls; the broker sends no more than its in-flight limit (MQTT 5: this client's Receive Maximum)
@@ -95,6 +102,18 @@ export interface ClientOptions {
   maxPacketSize?: number;
   /** Where the session lives (default: in memory). */
   session?: SessionStore;
+  /**
+   * Where the client logs what it does (connects, refusals, lost connections, reconnects …); any object with
+   * `error`/`warn`/`info`/`debug(message, fields?)` methods, `console` included. Default: nothing, unless the
+   * `DEBUG` environment variable (in browsers `localStorage.debug`) names `mqttkit:client`; `MQTTKIT_LOG_LEVEL`
+   * sets the level. Credentials are never logged. Whatever the logger, every line is also a `log` event.
+   */
+  logger?: Logger;
+  /**
+   * Log every packet sent and received (a summary, with passwords, authentication data and payloads left out) to
+   * `logger` at debug level. Also on when `DEBUG` names `mqttkit:packet`.
+   */
+  logPackets?: boolean;
   /** Kept as `client.userData` for the application (paho's `userdata`); the client never reads it. */
   userData?: unknown;
   /**
