@@ -59,16 +59,17 @@ export class Requester {
     if (!Number.isFinite(timeout) || timeout <= 0)
       throw new InvalidArgumentError(`timeout must be a positive number of ms, got ${String(timeout)}`);
     options.signal?.throwIfAborted();
-    const responseTopic = await this.ensureSubscribed();
     // Unique per request and client; not secret, only distinct.
     const key = `${this.prefix}-${(++this.counter).toString(36)}`;
     const correlationData = new TextEncoder().encode(key);
     let timer: ReturnType<typeof setTimeout> | undefined;
     let onAbort: (() => void) | undefined;
+    // The time limit and the signal cover the whole request: the first one's response subscription, the PUBLISH
+    // and the wait for the response.
     const response = new Promise<Message>((resolve, reject) => {
       this.pending.set(key, { resolve, reject });
       timer = setTimeout(
-        () => reject(new TimeoutError(`no response on ${responseTopic} within ${timeout} ms`)),
+        () => reject(new TimeoutError(`no response to the request on ${topic} within ${timeout} ms`)),
         timeout,
       );
       if (options.signal !== undefined) {
@@ -78,10 +79,14 @@ export class Requester {
       }
     });
     try {
-      await this.hooks.publish(topic, payload, {
-        qos: options.qos ?? 1,
-        properties: { ...options.properties, responseTopic, correlationData },
-      });
+      const responseTopic = await Promise.race([this.ensureSubscribed(), response.then(() => '')]);
+      await Promise.race([
+        this.hooks.publish(topic, payload, {
+          qos: options.qos ?? 1,
+          properties: { ...options.properties, responseTopic, correlationData },
+        }),
+        response,
+      ]);
       return await response;
     } finally {
       clearTimeout(timer);
