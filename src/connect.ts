@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 /**
- * `connect()` for Node: a client over TCP or TLS from a URL or host/port options.
+ * `connect()` for Node: a client over TCP or TLS from a URL or host/port options, optionally to the brokers that
+ * a domain lists in DNS SRV records.
  *
  * @module
  */
@@ -10,19 +11,43 @@ import type { ClientOptions } from './client/options.js';
 import { parseBrokerUrl } from './client/url.js';
 import { InvalidArgumentError } from './packet/errors.js';
 import { socketTransport, type TlsOptions } from './transport/node-socket.js';
+import type { SrvRecord } from './transport/srv.js';
+import { type SrvPlan, srvTransport } from './transport/srv-transport.js';
+
+/** DNS SRV settings of the Node `connect()` (see {@link NodeClientOptions.srv}). */
+export interface SrvConnectOptions {
+  /**
+   * Resolves one SRV name such as `_mqtt._tcp.example.com` to its records; default `resolveSrv` of
+   * `node:dns/promises`. Reject with an error whose `code` is `ENOTFOUND` or `ENODATA` for "no such record".
+   */
+  resolver?: (name: string) => Promise<SrvRecord[]>;
+}
 
 /** Options of the Node `connect()`: the client's options plus where the broker is. */
 export interface NodeClientOptions extends ClientOptions {
-  /** Broker host, when no URL is given (default `localhost`). */
+  /** Broker host, when no URL is given (default `localhost`). With `srv`, the domain to look up. */
   host?: string;
-  /** Broker port, when no URL is given (default 1883, or 8883 with `tls`). */
+  /**
+   * Broker port, when no URL is given (default 1883, or 8883 with `tls`). With `srv`, only the port of the
+   * fallback to the domain itself when it has no SRV record.
+   */
   port?: number;
   /**
    * TLS settings (`ca`, `cert`, `key`, `passphrase`, `servername`, `ALPNProtocols`, `minVersion`,
    * `secureContext` …, as Node's `tls.connect` takes them). Certificate verification stays on unless
-   * `rejectUnauthorized: false` is given. Given without a URL, turns TLS on.
+   * `rejectUnauthorized: false` is given. Given without a URL, turns TLS on. With `srv`, the server name (SNI) and
+   * the name the certificate must match are the SRV target's host name unless `servername` is given.
    */
   tls?: TlsOptions;
+  /**
+   * Find the brokers through DNS SRV records of the host (implied by `mqtt+srv://` and `mqtts+srv://` URLs):
+   * `_mqtt._tcp.{host}`, or `_secure-mqtt._tcp.{host}` with TLS. Every connection attempt (the first and each
+   * reconnect) looks the records up again and tries the targets in RFC 2782 order (priority, then weight), moving
+   * to the next one when a target refuses, fails the TLS handshake or does not connect within `connectTimeout`.
+   * Without any SRV record, the host itself is used on `port` (default 1883 / 8883); a record with target `.`
+   * makes the attempt fail with {@link SrvLookupError}, as does a failed lookup.
+   */
+  srv?: boolean | SrvConnectOptions;
   /** Called once the client exists, before it connects (to attach event listeners early). */
   onClient?: (client: MqttClient) => void;
   /** Aborts the connection attempt (not the connection once made): `connect` rejects with the signal's reason. */
@@ -34,38 +59,83 @@ export interface NodeClientOptions extends ClientOptions {
  *
  * ```ts
  * const client = await connect('mqtts://broker.example', { username: 'u', password: 'p' });
+ * const viaSrv = await connect('mqtts+srv://example.com'); // the brokers of _secure-mqtt._tcp.example.com
  * ```
  *
  * @throws {InvalidArgumentError} for a wrong option or URL.
  * @throws {ConnackError} when the broker refuses the connection (with its reason code).
  * @throws {TimeoutError} when no CONNACK comes within `connectTimeout`.
- * @throws {ConnectionError} when the network connection fails.
+ * @throws {ConnectionError} when the network connection fails (with `srv`: to every target).
+ * @throws {SrvLookupError} `MQTT_ERR_SRV_LOOKUP_FAILED` with `srv`, when the lookup failed or the domain says the
+ *   service is not available (target `.`).
  */
 export async function connect(
   url: string | NodeClientOptions,
   options?: NodeClientOptions,
 ): Promise<MqttClient & { connectInfo: ConnectInfo }> {
   const o: NodeClientOptions = typeof url === 'string' ? { ...options } : { ...url };
+  const client = createClient(url, options);
+  o.onClient?.(client);
+  const info = await client.connect(o.signal !== undefined ? { signal: o.signal } : undefined);
+  return Object.assign(client, { connectInfo: info });
+}
+
+/**
+ * Creates a client without connecting it ("lazy connect"): publish, subscribe and attach listeners at once —
+ * everything waits in the session (bounded by `maxQueued`) — then call `client.connect()`.
+ *
+ * ```ts
+ * const client = createClient('mqtt://broker.example', { clean: false, sessionExpiryInterval: 3600 });
+ * const sub = client.subscribe('commands/#', { qos: 1 });   // sent after CONNACK
+ * void client.publish('status', 'online', { qos: 1, retain: true });
+ * await client.connect();
+ * ```
+ *
+ * @throws {InvalidArgumentError} for a wrong option or URL.
+ */
+export function createClient(url: string | NodeClientOptions, options?: NodeClientOptions): MqttClient {
+  const o: NodeClientOptions = typeof url === 'string' ? { ...options } : { ...url };
   let secure = o.tls !== undefined;
   let host = o.host ?? 'localhost';
   let port = o.port;
+  let srv = o.srv !== undefined && o.srv !== false;
   if (typeof url === 'string') {
     const a = parseBrokerUrl(url);
     if (a.secure !== secure && o.tls !== undefined && !a.secure) {
       throw new InvalidArgumentError(`tls options given for a plain ${url.split(':')[0]}:// URL`);
     }
+    if (a.srv === true && o.srv === false) {
+      throw new InvalidArgumentError(`srv: false given for an ${url.split(':')[0]}:// URL`);
+    }
     secure = a.secure;
     host = a.host;
     port = a.port;
+    srv ||= a.srv === true;
     if (a.username !== undefined) o.username ??= a.username;
     if (a.password !== undefined) o.password ??= a.password;
   }
   const p = port ?? (secure ? 8883 : 1883);
   if (!Number.isInteger(p) || p < 1 || p > 65_535)
     throw new InvalidArgumentError(`invalid port ${String(port)}`);
-  const socket = secure ? { host, port: p, tls: o.tls ?? {} } : { host, port: p };
-  const client = new MqttClient({ ...o, transport: o.transport ?? socketTransport(socket) });
-  o.onClient?.(client);
-  const info = await client.connect(o.signal !== undefined ? { signal: o.signal } : undefined);
-  return Object.assign(client, { connectInfo: info });
+  const tls = secure ? { tls: o.tls ?? {} } : {};
+  let transport = o.transport;
+  if (srv) {
+    if (transport !== undefined)
+      throw new InvalidArgumentError('the srv and transport options exclude each other');
+    transport = srvTransport({ domain: host, fallbackPort: p, secure, ...srvSettings(o), dial: tls });
+  }
+  return new MqttClient({ ...o, transport: transport ?? socketTransport({ host, port: p, ...tls }) });
+}
+
+/** The resolver and the per-target dial timeout, checked. */
+function srvSettings(o: NodeClientOptions): Pick<SrvPlan, 'resolver' | 'dialTimeout'> {
+  const s = o.srv;
+  if (s !== undefined && typeof s !== 'boolean' && (typeof s !== 'object' || s === null))
+    throw new InvalidArgumentError('srv must be a boolean or an object');
+  const resolver = typeof s === 'object' ? s.resolver : undefined;
+  if (resolver !== undefined && typeof resolver !== 'function')
+    throw new InvalidArgumentError('srv.resolver must be a function');
+  // The client checks connectTimeout itself; an invalid one never reaches a dial.
+  const dialTimeout = o.connectTimeout ?? 30_000;
+  return resolver === undefined ? { dialTimeout } : { resolver, dialTimeout };
 }

@@ -5,6 +5,33 @@
  *
  * @module
  */
-export { connect, type NodeClientOptions } from './connect.js';
+export { connect, createClient, type NodeClientOptions, type SrvConnectOptions } from './connect.js';
+export { SubscribeRefusedError } from './helpers/errors.js';
+export type { HelperConnectionOptions, HelperTimeoutOptions } from './helpers/options.js';
+export {
+  type MultiplePublishOptions,
+  type PublishMessage,
+  publishMultiple,
+  publishSingle,
+  type SinglePublishOptions,
+} from './helpers/publish.js';
+export {
+  type HelperSubscriptionOptions,
+  type SubscribeCallbackOptions,
+  type SubscribeSimpleOptions,
+  type SubscribeSimpleResult,
+  subscribeCallback,
+  subscribeSimple,
+} from './helpers/subscribe.js';
 export * from './index.js';
 export { type SocketOptions, socketTransport, type TlsOptions } from './transport/node-socket.js';
+export {
+  orderSrvRecords,
+  resolveSrvBrokers,
+  SRV_LOOKUP_FAILED,
+  type SrvBroker,
+  SrvLookupError,
+  type SrvLookupFailure,
+  type SrvLookupOptions,
+  type SrvRecord,
+} from './transport/srv.js';

@@ -272,7 +272,9 @@ export class MqttClient extends Emitter<ClientEvents> {
         this.engine.protocolVersion === 5 &&
         this.engine.brokerLimits.subscriptionIdentifierAvailable
       ) {
-        this.lastSubscriptionId = (this.lastSubscriptionId % 268_435_455) + 1;
+        // Skipping identifiers live handles hold (the application may have chosen some itself).
+        do this.lastSubscriptionId = (this.lastSubscriptionId % 268_435_455) + 1;
+        while (subs.usesIdentifier(this.lastSubscriptionId));
         properties = { ...properties, subscriptionIdentifier: this.lastSubscriptionId };
       }
       handle = subs.add(

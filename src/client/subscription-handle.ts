@@ -67,15 +67,10 @@ export class SubscriptionHandle implements AsyncIterable<Message> {
    */
   offer(message: Message): boolean {
     const ids = message.properties?.subscriptionIdentifiers;
-    if (ids !== undefined && this.identifiers.size > 0) {
-      for (const id of ids) {
-        if (this.identifiers.has(id)) {
-          this.queue.push(message);
-          return true;
-        }
-      }
+    if (ids !== undefined && this.identifiers.size > 0 && !ids.some((id) => this.identifiers.has(id)))
       return false;
-    }
+    // Identified as ours (or no identifiers): still only topics of this handle's own filters, since an identifier
+    // it adopted from a later SUBSCRIBE may cover more filters than its own.
     // Filters without wildcards (the common case) match by plain comparison, without splitting the topic.
     for (const f of this.exact) {
       if (f === message.topic) {

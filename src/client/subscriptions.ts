@@ -38,6 +38,13 @@ export class Subscriptions {
     return h;
   }
 
+  /** Whether a live handle uses this MQTT 5 Subscription Identifier. */
+  usesIdentifier(id: number): boolean {
+    if (this.handles === undefined) return false;
+    for (const h of this.handles) if (h.identifiers.has(id)) return true;
+    return false;
+  }
+
   /** Forgets a handle. */
   remove(h: SubscriptionHandle): void {
     h.end();

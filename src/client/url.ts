@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 /**
  * Broker URLs: `mqtt://` and `tcp://` (port 1883), `mqtts://` and `tls://` (port 8883), with optional user
- * name and password.
+ * name and password; `mqtt+srv://` and `mqtts+srv://` name a domain whose brokers are found through DNS SRV
+ * records (the Node `connect()` looks them up).
  *
  * @module
  */
@@ -14,14 +15,21 @@ export interface BrokerAddress {
   port: number;
   username?: string;
   password?: string;
+  /**
+   * Set for `mqtt+srv://` and `mqtts+srv://`: `host` is a domain whose brokers are listed by DNS SRV records, and
+   * `port` is only the port of the fallback to the domain itself when it has no such record.
+   */
+  srv?: true;
 }
 
-const SCHEMES: Record<string, { secure: boolean; port: number }> = {
+const SCHEMES: Record<string, { secure: boolean; port: number; srv?: true }> = {
   'mqtt:': { secure: false, port: 1883 },
   'tcp:': { secure: false, port: 1883 },
   'mqtts:': { secure: true, port: 8883 },
   'tls:': { secure: true, port: 8883 },
   'ssl:': { secure: true, port: 8883 },
+  'mqtt+srv:': { secure: false, port: 1883, srv: true },
+  'mqtts+srv:': { secure: true, port: 8883, srv: true },
 };
 
 /** Parses `url`. @throws {InvalidArgumentError} for an unknown scheme or a malformed URL. */
@@ -35,7 +43,7 @@ export function parseBrokerUrl(url: string): BrokerAddress {
   const scheme = SCHEMES[u.protocol];
   if (scheme === undefined) {
     throw new InvalidArgumentError(
-      `unsupported URL scheme ${u.protocol} (use mqtt://, mqtts://, tcp:// or tls://)`,
+      `unsupported URL scheme ${u.protocol} (use mqtt://, mqtts://, tcp://, tls://, mqtt+srv:// or mqtts+srv://)`,
     );
   }
   // IPv6 literals come bracketed from URL; sockets want them bare.
@@ -44,5 +52,6 @@ export function parseBrokerUrl(url: string): BrokerAddress {
   const address: BrokerAddress = { secure: scheme.secure, host, port: u.port ? Number(u.port) : scheme.port };
   if (u.username !== '') address.username = decodeURIComponent(u.username);
   if (u.password !== '') address.password = decodeURIComponent(u.password);
+  if (scheme.srv === true) address.srv = true;
   return address;
 }

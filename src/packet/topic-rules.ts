@@ -6,9 +6,26 @@
  * @module
  */
 
+// [MQTT-1.5.4-1] [MQTT-1.5.4-2] [MQTT-4.7.3-2]: no U+0000 and no lone surrogate (not encodable as UTF-8).
+function characterProblem(s: string, what: string): string | undefined {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0) return `a ${what} must not contain U+0000`;
+    if (c >= 0xd800 && c <= 0xdfff) {
+      const next = s.charCodeAt(i + 1);
+      if (c > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff))
+        return `a ${what} must not contain a lone surrogate (it is not valid UTF-8)`;
+      i++;
+    }
+  }
+  return undefined;
+}
+
 /** Why `name` cannot be a topic name, or undefined when it can. [MQTT-4.7.0-1] [MQTT-4.7.3-1] */
 export function topicNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'a topic name must not be empty';
+  const c = characterProblem(name, 'topic name');
+  if (c !== undefined) return c;
   if (name.includes('+') || name.includes('#')) return 'a topic name must not contain + or #';
   return undefined;
 }
@@ -19,6 +36,8 @@ export function topicNameProblem(name: string): string | undefined {
  */
 export function topicFilterProblem(filter: string, shared = true): string | undefined {
   if (filter.length === 0) return 'a topic filter must not be empty';
+  const c = characterProblem(filter, 'topic filter');
+  if (c !== undefined) return c;
   const levels = filter.split('/');
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i] as string;
