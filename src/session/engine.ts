@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { ConnackError, ConnectionError, ProtocolError, TimeoutError } from '../errors.js';
+import { ConnackError, ConnectionError, ProtocolError } from '../errors.js';
 import { ReasonCode } from '../packet/reason-codes.js';
 import type {
   ConnackPacket,
@@ -24,29 +24,21 @@ import type {
 } from '../packet/types.js';
 import { AuthExchange, type AuthHost } from './auth-exchange.js';
 import { type BrokerLimits, defaultLimits, limitsFromConnack } from './broker-limits.js';
+import { connectPacket } from './connect-packet.js';
 import { Incoming, type IncomingHost } from './incoming.js';
+import { KeepAlive, type KeepAliveHost } from './keepalive.js';
 import { Outgoing, type OutgoingHost } from './outgoing.js';
 import { PacketIdAllocator } from './packet-ids.js';
+import { Requests, type RequestsHost } from './requests.js';
 import type { OutgoingMessage, SessionStore, StoredPublish } from './store.js';
-import type { EngineOptions, EngineSink, PublishResult } from './types.js';
+import type { AckResult, EngineOptions, EngineSink, Phase, PublishResult } from './types.js';
 
-/** Connection phases. `offline`: no transport; `connecting`: CONNECT sent; `connected`: CONNACK accepted. */
-/**
- * Where the connection stands. `verifying`: the broker accepted the connection (CONNACK) after an enhanced
- * authentication exchange, and the authenticator is checking the broker's final data; packets that arrive
- * meanwhile wait.
- */
-export type Phase = 'offline' | 'connecting' | 'verifying' | 'connected' | 'closing';
-
-interface PendingRequest<T> {
-  packet: SubscribePacket | UnsubscribePacket;
-  token: T | undefined;
-  /** Set when sent on the current connection. */
-  sentOn: boolean;
-}
+export type { Phase } from './types.js';
 
 /** The session engine. `T` is the caller's token for an operation awaiting its outcome. */
-export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost {
+export class SessionEngine<T>
+  implements OutgoingHost<T>, IncomingHost, AuthHost, RequestsHost<T>, KeepAliveHost
+{
   /** Version used for the next connection (the client lowers it when falling back). */
   protocolVersion: ProtocolVersion;
   /** Client identifier for the next connection (a broker-assigned one replaces an empty one). */
@@ -57,15 +49,12 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
   private cleanStart: boolean;
   private limits: BrokerLimits;
   private now = 0;
-  private lastSent = 0;
-  private lastReceived = 0;
-  private pingSentAt = 0;
-  private connackDeadline = 0;
   private readonly ids = new PacketIdAllocator();
-  private readonly requests = new Map<number, PendingRequest<T>>();
   private readonly out: Outgoing<T>;
   private readonly in: Incoming;
   private readonly auth: AuthExchange;
+  private readonly requests: Requests<T>;
+  private readonly keepAlive: KeepAlive;
   // While verifying: the CONNACK to apply once the authenticator accepts it, and packets that came after it.
   private pendingConnack: ConnackPacket | undefined;
   private held: Packet[] | undefined;
@@ -79,13 +68,15 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
     this.clientId = options.clientId;
     this.cleanStart = options.clean;
     this.limits = defaultLimits(options.keepAlive);
-    // The engine is its halves' host itself: no per-client closures (an idle client's memory counts).
+    // The engine is its parts' host itself: no per-client closures (an idle client's memory counts).
     this.out = new Outgoing(options, store, this);
     this.in = new Incoming(store, this, options);
     this.auth = new AuthExchange(
       options.protocolVersion === 5 ? options.properties?.authenticationMethod : undefined,
       this,
     );
+    this.requests = new Requests(store, this);
+    this.keepAlive = new KeepAlive(options, this);
   }
 
   /** The current phase. */
@@ -110,27 +101,12 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
   connectionOpened(now: number, authData?: Uint8Array): void {
     this.now = now;
     this.phase = 'connecting';
-    this.lastReceived = now;
-    this.pingSentAt = 0;
-    this.connackDeadline = now + this.options.connectTimeout;
+    this.keepAlive.connectionOpened(now);
     this.limits = defaultLimits(this.options.keepAlive);
     this.out.connectionReset();
     const o = this.options;
     this.in.connectionReset(this.protocolVersion === 5 ? (o.properties?.topicAliasMaximum ?? 0) : 0);
-    const connect: Packet = {
-      type: 'connect',
-      protocolVersion: this.protocolVersion,
-      clientId: this.clientId,
-      clean: this.cleanStart,
-      keepAlive: o.keepAlive,
-    };
-    if (o.username !== undefined) connect.username = o.username;
-    if (o.password !== undefined) connect.password = o.password;
-    if (o.will !== undefined) connect.will = this.protocolVersion === 5 ? o.will : withoutProperties(o.will);
-    if (o.properties !== undefined && this.protocolVersion === 5) {
-      connect.properties =
-        authData === undefined ? o.properties : { ...o.properties, authenticationData: authData };
-    }
+    const connect = connectPacket(o, this.protocolVersion, this.clientId, this.cleanStart, authData);
     this.pendingConnack = undefined;
     this.held = undefined;
     if (this.protocolVersion === 5) this.auth.connectionStarted();
@@ -140,8 +116,7 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
   /** Bytes arrived (perhaps only part of a packet): the connection is alive. */
   bytesReceived(now: number): void {
     this.now = now;
-    this.lastReceived = now;
-    this.pingSentAt = 0;
+    this.keepAlive.received(now);
   }
 
   /** The transport closed (or failed). The session state stays for the next connection. */
@@ -151,8 +126,9 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
     this.auth.finished();
     this.pendingConnack = undefined;
     this.held = undefined;
-    for (const r of this.requests.values()) r.sentOn = false;
+    this.requests.connectionClosed();
     this.out.connectionReset();
+    this.in.connectionLost();
   }
 
   /** A packet arrived. */
@@ -184,7 +160,7 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
         return;
       case 'suback':
       case 'unsuback':
-        this.onRequestAck(packet.type, packet.packetId, packet.reasonCodes, packet.properties);
+        this.requests.onAck(packet.type, packet.packetId, packet.reasonCodes, packet.properties);
         return;
       case 'pingresp':
         return;
@@ -218,7 +194,7 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
     this.now = now;
     const packet: SubscribePacket = { type: 'subscribe', packetId: 0, subscriptions };
     if (properties !== undefined) packet.properties = properties;
-    this.request(packet, token);
+    this.requests.request(packet, token);
   }
 
   /** Asks to remove subscriptions; `token` is settled with the UNSUBACK. */
@@ -231,7 +207,7 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
     this.now = now;
     const packet: UnsubscribePacket = { type: 'unsubscribe', packetId: 0, topicFilters };
     if (properties !== undefined) packet.properties = properties;
-    this.request(packet, token);
+    this.requests.request(packet, token);
   }
 
   /** Ends the connection on purpose: DISCONNECT (with a reason code in MQTT 5), then close. */
@@ -255,65 +231,33 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
    */
   abort(error: Error): void {
     this.out.abort(error);
-    for (const [id, r] of this.requests) {
-      this.requests.delete(id);
-      if (r.token !== undefined) this.sink.settle(r.token, error, undefined);
-    }
+    this.requests.abort(error);
   }
 
   /** Time passed: sends PINGREQ when due, and gives up on a silent connection. */
   tick(now: number): void {
     this.now = now;
-    if ((this.phase === 'connecting' || this.phase === 'verifying') && now >= this.connackDeadline) {
-      const waitingForConnack = this.phase === 'connecting';
-      this.phase = 'closing';
-      this.sink.close(
-        new TimeoutError(
-          waitingForConnack
-            ? `no CONNACK within ${this.options.connectTimeout} ms`
-            : `the authenticator did not check the broker's data within ${this.options.connectTimeout} ms`,
-        ),
-      );
-      return;
-    }
-    if (this.phase !== 'connected' || this.limits.keepAlive === 0) return;
-    if (this.pingSentAt > 0) {
-      if (now - this.pingSentAt >= this.options.pingTimeout) {
-        this.phase = 'closing';
-        this.sink.close(new TimeoutError(`no answer to PINGREQ within ${this.options.pingTimeout} ms`));
-      }
-      return;
-    }
-    if (now >= this.nextPingAt()) {
-      this.send({ type: 'pingreq' });
-      this.pingSentAt = now;
-    }
+    const timeout = this.keepAlive.tick(now);
+    if (timeout === undefined) return;
+    this.phase = 'closing';
+    this.sink.close(timeout);
   }
 
   /** When `tick` next has something to do, or undefined if nothing is timed. */
   nextDeadline(): number | undefined {
-    if (this.phase === 'connecting' || this.phase === 'verifying') return this.connackDeadline;
-    if (this.phase !== 'connected' || this.limits.keepAlive === 0) return undefined;
-    if (this.pingSentAt > 0) return this.pingSentAt + this.options.pingTimeout;
-    return this.nextPingAt();
+    return this.keepAlive.nextDeadline();
   }
 
-  // A PINGREQ is due a keep-alive after the last packet sent ([MQTT-3.1.2-23]) and also a keep-alive after the
-  // last one received, so that a client that only sends still notices a connection that went silent.
-  private nextPingAt(): number {
-    return Math.min(this.lastSent, this.lastReceived) + this.limits.keepAlive * 1000;
-  }
-
-  // --- What Outgoing and Incoming ask of their host (public for them; not part of the client's API) ---
+  // --- What the engine's parts ask of their host (public for them; not part of the client's API) ---
 
   /** Writes a packet (host hook). */
   send(packet: Packet): void {
-    this.lastSent = this.now;
+    this.keepAlive.sent(this.now);
     this.sink.send(packet);
   }
 
   /** Settles an operation's token (host hook). */
-  settle(token: T, error: Error | undefined, result: PublishResult | undefined): void {
+  settle(token: T, error: Error | undefined, result: PublishResult | AckResult | undefined): void {
     this.sink.settle(token, error, result);
   }
 
@@ -394,19 +338,6 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
   /** The Receive Maximum this client announced, 65,535 when it did not (host hook). */
   receiveMaximum(): number {
     return this.options.properties?.receiveMaximum ?? 65_535;
-  }
-
-  private request(packet: SubscribePacket | UnsubscribePacket, token: T | undefined): void {
-    const id = this.allocate();
-    if (id === 0) {
-      if (token !== undefined)
-        this.sink.settle(token, new ProtocolError(0x80, 'all packet identifiers in use'), undefined);
-      return;
-    }
-    packet.packetId = id;
-    const connected = this.phase === 'connected';
-    this.requests.set(id, { packet, token, sentOn: connected });
-    if (connected) this.send(packet);
   }
 
   private onConnack(packet: ConnackPacket): void {
@@ -492,7 +423,7 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
     if (!sessionPresent) this.sessionLost();
     // Requests left unanswered by the last connection go again, with their identifiers still reserved
     // (resubscriptions made by sessionLost() just now were sent already).
-    for (const r of this.requests.values()) if (!r.sentOn) this.send(r.packet);
+    this.requests.sendUnsent();
     this.out.resume(sessionPresent);
     this.sink.connected(packet);
   }
@@ -507,45 +438,8 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
   // The broker has no session: its packet identifiers are void, and so is our record of inbound QoS 2 messages.
   private sessionLost(): void {
     this.store.clearIncoming();
-    if (!this.options.resubscribe) return;
-    // Resubscriptions of an earlier session loss still unanswered are replaced, not piled up.
-    for (const [id, r] of this.requests)
-      if (r.token === undefined && r.packet.type === 'subscribe') this.requests.delete(id);
-    for (const s of this.store.subscriptions()) {
-      const packet: SubscribePacket = { type: 'subscribe', packetId: 0, subscriptions: [s.subscription] };
-      if (s.properties !== undefined && this.protocolVersion === 5) packet.properties = s.properties;
-      this.request(packet, undefined);
-    }
-  }
-
-  private onRequestAck(
-    type: 'suback' | 'unsuback',
-    packetId: number,
-    reasonCodes: number[],
-    properties: SubscribePacket['properties'],
-  ): void {
-    const r = this.requests.get(packetId);
-    if (r === undefined || (type === 'suback') !== (r.packet.type === 'subscribe')) return;
-    this.requests.delete(packetId);
-    if (r.packet.type === 'subscribe') {
-      r.packet.subscriptions.forEach((subscription, i) => {
-        const code = reasonCodes[i] ?? 0x80;
-        if (code < 0x80) {
-          const entry: { subscription: Subscription; properties?: SubscribeProperties } = { subscription };
-          if (r.packet.properties !== undefined)
-            entry.properties = r.packet.properties as SubscribeProperties;
-          this.store.putSubscription(entry);
-        }
-      });
-    } else {
-      // MQTT 3 has no UNSUBACK codes; in MQTT 5 a failed unsubscription leaves the subscription in place.
-      r.packet.topicFilters.forEach((f, i) => {
-        if ((reasonCodes[i] ?? 0) < 0x80) this.store.deleteSubscription(f);
-      });
-    }
-    if (r.token !== undefined) {
-      this.sink.settle(r.token, undefined, { reasonCodes, properties: properties as undefined });
-    }
+    this.in.sessionLost();
+    if (this.options.resubscribe) this.requests.resubscribe();
   }
 
   private onDisconnect(packet: DisconnectPacket): void {
@@ -565,8 +459,4 @@ export class SessionEngine<T> implements OutgoingHost<T>, IncomingHost, AuthHost
     this.phase = 'closing';
     this.sink.close(error ?? new ProtocolError(reasonCode, message));
   }
-}
-
-function withoutProperties(will: NonNullable<EngineOptions['will']>): NonNullable<EngineOptions['will']> {
-  return { topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain };
 }

@@ -18,6 +18,8 @@ export interface IncomingHost {
   version(): ProtocolVersion;
   /** The Receive Maximum this client announced (65,535 when it did not). */
   receiveMaximum(): number;
+  /** Whether the connection is up, past CONNACK. */
+  online(): boolean;
   /** A message was refused, not delivered (its acknowledgement carried the reason); `why` says why. */
   rejected(packet: PublishPacket, why: string): void;
 }
@@ -50,10 +52,22 @@ export class Incoming {
   /** A connection opened: no topic aliases yet; the broker may use up to `topicAliasMaximum` of them. */
   connectionReset(topicAliasMaximum: number): void {
     this.aliases.reset(topicAliasMaximum);
+    this.connectionLost();
+  }
+
+  /**
+   * The connection ended. The broker sends unacknowledged QoS 1 messages again (they reach the application
+   * again, so acknowledging the old delivery means nothing now); a QoS 2 message stays delivered once, and its
+   * PUBREC still waits for the application, or for the next connection if it acknowledged meanwhile.
+   */
+  connectionLost(): void {
     this.epoch++;
-    // The broker sends unacknowledged QoS 1 messages again (they reach the application again); a QoS 2 message
-    // stays delivered once, and its PUBREC still waits for the application.
     if (this.pending.length > 0) this.pending = this.pending.filter((p) => p.qos === 2);
+  }
+
+  /** The broker has no session: the identifiers of messages still awaiting acknowledgement mean nothing. */
+  sessionLost(): void {
+    this.pending = [];
   }
 
   /** The current connection's number, for {@link Incoming.acknowledge}. */
@@ -76,8 +90,11 @@ export class Incoming {
     if (packet.qos === 2 && this.store.hasIncoming(id)) {
       // The broker sent it again before our PUBREC arrived: it was delivered already. Acknowledge it, unless
       // the application has not acknowledged it yet (manual acknowledgement): then its PUBREC waits for that.
-      if (!manual || !this.pending.some((p) => p.packetId === id && p.qos === 2))
-        host.send({ type: 'pubrec', packetId: id, reasonCode: 0 });
+      // One acknowledged while the connection was down is answered now, as the broker sends it again after the
+      // reconnect: sending it at CONNACK instead could free a refused identifier before this resend arrives.
+      const entry = manual ? this.pending.find((p) => p.packetId === id && p.qos === 2) : undefined;
+      if (entry === undefined) host.send({ type: 'pubrec', packetId: id, reasonCode: 0 });
+      else if (entry.reasonCode !== undefined) this.flush();
       return;
     }
     if (packet.qos > 0 && host.version() === 5) {
@@ -94,10 +111,13 @@ export class Incoming {
     // [MQTT-3.3.2-…] Payload Format Indicator 1 promises UTF-8; a client that checks answers 0x99 when it is not.
     if (this.options.validatePayloadFormat && packet.properties?.payloadFormatIndicator === 1) {
       if (!isUtf8(packet.payload)) {
-        if (packet.qos === 1)
-          host.send({ type: 'puback', packetId: id, reasonCode: ReasonCode.PayloadFormatInvalid });
-        if (packet.qos === 2)
-          host.send({ type: 'pubrec', packetId: id, reasonCode: ReasonCode.PayloadFormatInvalid });
+        const reasonCode = ReasonCode.PayloadFormatInvalid;
+        if (packet.qos > 0 && manual) {
+          // Behind messages still awaiting the application: the refusal keeps its place in the order.
+          this.pending.push({ packetId: id, qos: packet.qos as 1 | 2, epoch: this.epoch, reasonCode });
+          this.flush();
+        } else if (packet.qos === 1) host.send({ type: 'puback', packetId: id, reasonCode });
+        else if (packet.qos === 2) host.send({ type: 'pubrec', packetId: id, reasonCode });
         host.rejected(packet, 'the payload is not UTF-8, though its Payload Format Indicator says so');
         return;
       }
@@ -122,8 +142,9 @@ export class Incoming {
   /**
    * The application acknowledged a message it received (manual acknowledgement), with a reason code (MQTT 5;
    * 0x80 and above refuse it). Acknowledgements go out in the order the messages arrived, as MQTT requires
-   * ([MQTT-4.6.0-2], [MQTT-4.6.0-3]): one acknowledged early waits for those before it. Returns false when
-   * there is nothing to acknowledge (already done, or a QoS 1 message of an earlier connection).
+   * ([MQTT-4.6.0-2], [MQTT-4.6.0-3]): one acknowledged early waits for those before it, and all wait while the
+   * connection is down. Returns false when there is nothing to acknowledge (already done, or a QoS 1 message of
+   * a connection that has ended).
    */
   acknowledge(packetId: number, qos: 1 | 2, epoch: number, reasonCode: number): boolean {
     const entry = this.pending.find(
@@ -135,6 +156,13 @@ export class Incoming {
     );
     if (entry === undefined) return false;
     entry.reasonCode = this.host.version() === 5 ? reasonCode : 0;
+    this.flush();
+    return true;
+  }
+
+  // Sends the acknowledgements at the head of the order that the application has made, while connected.
+  private flush(): void {
+    if (!this.host.online()) return;
     let done = 0;
     for (const p of this.pending) {
       if (p.reasonCode === undefined) break;
@@ -147,12 +175,12 @@ export class Incoming {
       }
     }
     if (done > 0) this.pending = this.pending.slice(done);
-    return true;
   }
 
   private pendingQoS1(): number {
     let n = 0;
-    for (const p of this.pending) if (p.qos === 1 && p.reasonCode === undefined) n++;
+    // Also those the application acknowledged early: their PUBACK has not gone yet, so the broker still counts them.
+    for (const p of this.pending) if (p.qos === 1) n++;
     return n;
   }
 

@@ -14,6 +14,14 @@ import type {
   Will,
 } from '../packet/types.js';
 
+/**
+ * Where the connection stands. `offline`: no transport; `connecting`: CONNECT sent; `verifying`: the broker
+ * accepted the connection (CONNACK) after an enhanced authentication exchange, and the authenticator is checking
+ * the broker's final data (packets that arrive meanwhile wait); `connected`: CONNACK accepted; `closing`: the
+ * connection is ending.
+ */
+export type Phase = 'offline' | 'connecting' | 'verifying' | 'connected' | 'closing';
+
 /** Settings of the session engine; the client fills them in from its own options. */
 export interface EngineOptions {
   protocolVersion: ProtocolVersion;
