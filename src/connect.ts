@@ -10,9 +10,11 @@ import type { ConnectInfo } from './client/events.js';
 import type { ClientOptions } from './client/options.js';
 import { parseBrokerUrl } from './client/url.js';
 import { InvalidArgumentError } from './packet/errors.js';
+import { failoverTransport, parseServerReference, type Target } from './transport/failover.js';
 import { socketTransport, type TlsOptions } from './transport/node-socket.js';
 import type { SrvRecord } from './transport/srv.js';
-import { type SrvPlan, srvTransport } from './transport/srv-transport.js';
+import { referenced, type SrvPlan, srvTransport } from './transport/srv-transport.js';
+import type { TransportFactory } from './transport/transport.js';
 
 /** DNS SRV settings of the Node `connect()` (see {@link NodeClientOptions.srv}). */
 export interface SrvConnectOptions {
@@ -48,6 +50,15 @@ export interface NodeClientOptions extends ClientOptions {
    * makes the attempt fail with {@link SrvLookupError}, as does a failed lookup.
    */
   srv?: boolean | SrvConnectOptions;
+  /**
+   * More brokers to fail over to (host names or `host:port`, or `{ host, port }`), all with the scheme and TLS
+   * settings of the main one. An attempt tries the main broker, then each of these in order, until one accepts
+   * the connection; with `serverOrder: 'round-robin'` each attempt starts one broker further along. Between
+   * attempts the reconnect backoff applies.
+   */
+  servers?: Array<string | { host: string; port?: number }>;
+  /** `in-order` (default): every attempt starts with the first broker; `round-robin`: the next one each time. */
+  serverOrder?: 'in-order' | 'round-robin';
   /** Called once the client exists, before it connects (to attach event listeners early). */
   onClient?: (client: MqttClient) => void;
   /** Aborts the connection attempt (not the connection once made): `connect` rejects with the signal's reason. */
@@ -122,9 +133,54 @@ export function createClient(url: string | NodeClientOptions, options?: NodeClie
   if (srv) {
     if (transport !== undefined)
       throw new InvalidArgumentError('the srv and transport options exclude each other');
+    if (o.servers !== undefined)
+      throw new InvalidArgumentError('the srv and servers options exclude each other');
     transport = srvTransport({ domain: host, fallbackPort: p, secure, ...srvSettings(o), dial: tls });
+  } else if (o.servers !== undefined || o.followServerReference === true) {
+    if (transport !== undefined)
+      throw new InvalidArgumentError(
+        'the servers / followServerReference and transport options exclude each other',
+      );
+    transport = serversTransport([{ host, port: p }, ...serverList(o.servers ?? [], p)], o, tls);
   }
   return new MqttClient({ ...o, transport: transport ?? socketTransport({ host, port: p, ...tls }) });
+}
+
+/** The `servers` option, checked. */
+function serverList(servers: NonNullable<NodeClientOptions['servers']>, defaultPort: number): Target[] {
+  if (!Array.isArray(servers)) throw new InvalidArgumentError('servers must be an array');
+  return servers.map((s) => {
+    if (typeof s === 'string') {
+      const [target] = parseServerReference(s, defaultPort);
+      if (target === undefined) throw new InvalidArgumentError(`servers: not a host or host:port: ${s}`);
+      return target;
+    }
+    if (typeof s !== 'object' || s === null || typeof s.host !== 'string' || s.host === '')
+      throw new InvalidArgumentError('servers: each entry needs a host');
+    const port = s.port ?? defaultPort;
+    if (!Number.isInteger(port) || port < 1 || port > 65_535)
+      throw new InvalidArgumentError(`servers: invalid port ${String(s.port)}`);
+    return { host: s.host, port };
+  });
+}
+
+/** A failover transport over a fixed list of brokers (and a Server Reference to follow, first). */
+function serversTransport(list: Target[], o: NodeClientOptions, tls: { tls?: TlsOptions }): TransportFactory {
+  const order = o.serverOrder ?? 'in-order';
+  if (order !== 'in-order' && order !== 'round-robin')
+    throw new InvalidArgumentError(`serverOrder must be 'in-order' or 'round-robin', got ${String(order)}`);
+  let next = 0;
+  return failoverTransport({
+    label: list.length === 1 ? `${list[0]?.host}:${list[0]?.port}` : 'the servers',
+    dialTimeout: o.connectTimeout ?? 30_000,
+    targets: (_signal, hint) => {
+      const start = order === 'round-robin' ? next++ % list.length : 0;
+      const rotated = [...list.slice(start), ...list.slice(0, start)];
+      return [...referenced(hint, list[0]?.port ?? 1883), ...rotated];
+    },
+    // Each host is checked in TLS under its own name (SNI too), unless `tls.servername` says otherwise.
+    dial: (target, handlers) => socketTransport({ ...target, ...tls })(handlers),
+  });
 }
 
 /** The resolver and the per-target dial timeout, checked. */

@@ -17,7 +17,7 @@ export type {
   PublishOptions,
   SubscribeOptions,
 } from './client/events.js';
-export { Message, type Responder } from './client/message.js';
+export { type Acknowledger, Message, type Responder } from './client/message.js';
 export { type IteratorOptions, type OverflowPolicy, QueueOverflowError } from './client/message-queue.js';
 export {
   type ClientOptions,
@@ -32,9 +32,13 @@ export { SubscriptionHandle } from './client/subscription-handle.js';
 export { type BrokerAddress, parseBrokerUrl } from './client/url.js';
 export * from './errors.js';
 export {
+  type ConsoleSinkOptions,
   consoleSink,
   createLogger,
   describePacket,
+  type EnvironmentLoggerOptions,
+  type EnvironmentScope,
+  type EnvironmentSettings,
   type LogFields,
   type Logger,
   type LoggerOptions,
@@ -42,7 +46,12 @@ export {
   LogNamespace,
   loggerFromEnvironment,
   NOOP_LOGGER,
+  namespaceEnabled,
+  type ObjectFirstLogger,
   objectFirstSink,
+  REDACTED,
+  type RedactionOptions,
+  readEnvironment,
   redactUrl,
 } from './log.js';
 export * from './packet/index.js';
@@ -61,4 +70,4 @@ export {
 } from './session/store.js';
 export type { AckResult, PublishResult } from './session/types.js';
 export { topicMatchesSub, validateTopicFilter, validateTopicName } from './topic.js';
-export type { Transport, TransportFactory, TransportHandlers } from './transport/transport.js';
+export type { ConnectHint, Transport, TransportFactory, TransportHandlers } from './transport/transport.js';

@@ -190,7 +190,10 @@ export function namespaceEnabled(patterns: string, namespace: string): boolean {
 /** The globals {@link readEnvironment} looks at; a parameter so that tests can stand in for a browser. */
 export interface EnvironmentScope {
   process?: { env?: Record<string, string | undefined> };
-  localStorage?: { getItem(key: string): string | null };
+  localStorage?: {
+    /** The stored value of `key`, or null. */
+    getItem(key: string): string | null;
+  };
 }
 
 /** The logging settings found in the environment. */

@@ -28,7 +28,7 @@ import type { ConnackPacket, Packet, PublishPacket } from '../packet/types.js';
 import { SessionEngine } from '../session/engine.js';
 import { MemorySessionStore, type StoredPublish } from '../session/store.js';
 import type { AckResult, EngineSink, PublishResult } from '../session/types.js';
-import type { Transport, TransportFactory } from '../transport/transport.js';
+import type { ConnectHint, Transport, TransportFactory } from '../transport/transport.js';
 import { AuthRunner } from './auth-runner.js';
 import { DeadlineTimer } from './deadline-timer.js';
 import { abortable, type Deferred, deferred } from './deferred.js';
@@ -67,6 +67,10 @@ export class MqttClient extends Emitter<ClientEvents> {
   private readonly reconnector: Reconnector;
   private readonly autoVersion: boolean;
   private readonly manualAck: boolean;
+  private readonly followServerReference: boolean;
+  // What the next transport attempt is told (a Server Reference to follow), and redirections of the first connect.
+  private hint: ConnectHint | undefined;
+  private redirects = 0;
   private readonly logger: Logger;
   // Packet tracing: only when asked for (DEBUG=mqttkit:packet or logPackets), so that it costs nothing otherwise.
   private readonly packetLog: Logger | undefined;
@@ -104,6 +108,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     }
     this.factory = options.transport;
     this.manualAck = options.manualAck === true;
+    this.followServerReference = options.followServerReference === true;
     this.autoSubscriptionIds = options.subscriptionIdentifiers !== false;
     this.userData = options.userData;
     const eo = engineOptions(options);
@@ -433,28 +438,48 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.decoder.protocolVersion = this.engine.protocolVersion;
     this.closeReason = undefined;
     let transport: Transport | undefined;
-    transport = this.factory({
-      open: () => {
-        if (this.transport !== transport) return;
-        if (this.auth !== undefined) this.auth.open();
-        else this.engine.connectionOpened(Date.now());
-        this.timer.arm();
+    transport = this.factory(
+      {
+        open: () => {
+          if (this.transport !== transport) return;
+          if (this.auth !== undefined) this.auth.open();
+          else this.engine.connectionOpened(Date.now());
+          this.timer.arm();
+        },
+        data: (chunk) => {
+          if (this.transport !== transport) return;
+          this.received(chunk);
+        },
+        close: (error) => {
+          if (this.transport !== transport) return;
+          this.transport = undefined;
+          this.releaseWaitingForDrain();
+          this.closedTransport(error);
+        },
+        drain: () => {
+          if (this.transport === transport) this.releaseWaitingForDrain();
+        },
       },
-      data: (chunk) => {
-        if (this.transport !== transport) return;
-        this.received(chunk);
-      },
-      close: (error) => {
-        if (this.transport !== transport) return;
-        this.transport = undefined;
-        this.releaseWaitingForDrain();
-        this.closedTransport(error);
-      },
-      drain: () => {
-        if (this.transport === transport) this.releaseWaitingForDrain();
-      },
-    });
+      this.hint,
+    );
+    this.hint = undefined;
     this.transport = transport;
+  }
+
+  // MQTT 5 Server Reference (0x9C Use another server, 0x9D Server moved): with followServerReference, the next
+  // attempt goes there; on the first connect at once, as a version fallback does (at most 5 in a row, so that
+  // brokers pointing at each other cannot keep the client busy).
+  private tryRedirect(failure: Error): boolean {
+    if (!this.followServerReference) return false;
+    const code =
+      failure instanceof ConnackError || failure instanceof ConnectionError ? failure.reasonCode : undefined;
+    const reference = (failure as { properties?: { serverReference?: string } }).properties?.serverReference;
+    if ((code !== 0x9c && code !== 0x9d) || reference === undefined || reference === '') return false;
+    this.hint = { serverReference: reference };
+    this.log('info', `the broker refers the client to ${reference}`);
+    if (this.firstConnect === undefined || ++this.redirects > 5) return false;
+    this.open();
+    return true;
   }
 
   private received(chunk: Uint8Array): void {
@@ -485,12 +510,14 @@ export class MqttClient extends Emitter<ClientEvents> {
       this.log('warn', `connection attempt failed: ${failure.message}`);
       this.emit('connectFailure', failure);
       if (this.tryOlderVersion(failure)) return;
+      if (this.tryRedirect(failure)) return;
       if (this.firstConnect !== undefined) {
         this.finish(failure);
         return;
       }
     } else {
       this.reconnector.connectionEnded(Date.now() - this.connectedAt);
+      this.tryRedirect(failure);
     }
     const again = this.reconnector.shouldRetry(failure);
     if (wasConnected) {
@@ -525,6 +552,13 @@ export class MqttClient extends Emitter<ClientEvents> {
     this.status = 'ended';
     this.timer.clear();
     this.reconnector.cancel();
+    // A connection attempt still under way (end() while connecting) is dropped; its events are ignored from now.
+    const t = this.transport;
+    this.transport = undefined;
+    if (t !== undefined) {
+      this.engine.connectionClosed(Date.now());
+      t.destroy();
+    }
     this.finalError = error;
     const closed = new ClientClosedError(error ? `the client ended: ${error.message}` : 'the client ended', {
       cause: error,

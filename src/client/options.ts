@@ -114,6 +114,13 @@ export interface ClientOptions {
    * `logger` at debug level. Also on when `DEBUG` names `mqttkit:packet`.
    */
   logPackets?: boolean;
+  /**
+   * MQTT 5: when a broker refuses the connection with 0x9C (Use another server) or 0x9D (Server moved), or
+   * disconnects with them, and gives a Server Reference, make the next attempt there (default false: the
+   * reference is only reported, on the error's `properties.serverReference`). Needs a transport that can reach
+   * other hosts (the Node `connect()` / `createClient()` build one).
+   */
+  followServerReference?: boolean;
   /** Kept as `client.userData` for the application (paho's `userdata`); the client never reads it. */
   userData?: unknown;
   /**

@@ -30,5 +30,18 @@ export interface Transport {
   destroy(error?: Error): void;
 }
 
-/** Opens a transport; `handlers` receive its events. */
-export type TransportFactory = (handlers: TransportHandlers) => Transport;
+/**
+ * Opens a transport; `handlers` receive its events. Called once per connection attempt. `hint` carries what the
+ * client learnt from the last broker (an MQTT 5 Server Reference it was told to follow); a factory with a single
+ * destination ignores it.
+ */
+export type TransportFactory = (handlers: TransportHandlers, hint?: ConnectHint) => Transport;
+
+/** What the client tells the transport about an attempt. */
+export interface ConnectHint {
+  /**
+   * MQTT 5 Server Reference the last broker gave (CONNACK 0x9C / 0x9D, or DISCONNECT), when the application asked
+   * to follow it: a space-separated list of `host`, `host:port` or `[v6]:port`.
+   */
+  serverReference?: string;
+}
