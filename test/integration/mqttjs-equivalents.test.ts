@@ -320,8 +320,12 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     assert.equal(fromOptions.clientId, 'from-the-options', 'the clientId option');
   });
 
-  it('mqttjs – servers → not yet (srv lists brokers through DNS)', T, async () => {
+  it('mqttjs – servers → servers and serverOrder (or srv through DNS)', T, async () => {
     const [dead] = await freePorts(1);
+    const listed = await pool.connect(`mqtt://127.0.0.1:${dead}`, {
+      servers: [{ host: '127.0.0.1', port: broker.ports.tcp }],
+    });
+    assert.equal(listed.connected, true, 'the second server took over from the dead first one');
     const asked: string[] = [];
     const resolver = async (name: string): Promise<SrvRecord[]> => {
       asked.push(name);
@@ -685,8 +689,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
 
   it('mqttjs – options without a counterpart → none (ignored at run time)', T, async () => {
     // Compile-time half: none of these MQTT.js names is an option here. If one becomes an option, `Clash` is no
-    // longer `never` and this stops type-checking, so that its row in the document gets updated. (`servers` is left
-    // out: a failover list is being added.)
+    // longer `never` and this stops type-checking, so that its row in the document gets updated.
     const absent = [
       ...['keepalive', 'reconnectPeriod', 'reconnectOnConnackError', 'queueQoSZero', 'manualConnect'],
       ...['protocolId', 'reschedulePings', 'subscribeBatchSize', 'timerVariant', 'protocol', 'hostname'],
