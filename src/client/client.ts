@@ -380,6 +380,13 @@ export class MqttClient extends Emitter<ClientEvents> {
    */
   async end(options?: EndOptions): Promise<void> {
     if (this.status === 'ended') return;
+    // [MQTT-3.14.2-2] a session that was to end with the connection cannot be given a lifetime on DISCONNECT.
+    const expiry = options?.properties?.sessionExpiryInterval;
+    if (expiry !== undefined && expiry > 0 && (this.engine.options.properties?.sessionExpiryInterval ?? 0) === 0) {
+      throw new InvalidArgumentError(
+        'sessionExpiryInterval on DISCONNECT needs a non-zero sessionExpiryInterval at CONNECT ([MQTT-3.14.2-2])',
+      );
+    }
     if (options?.flush === true && this.engine.pendingCount > 0 && this.status === 'connected') {
       this.drained ??= deferred();
       await abortable(this.drained.promise, options.signal);
