@@ -7,11 +7,12 @@
  */
 import { MqttClient } from './client/client.js';
 import type { ConnectInfo } from './client/events.js';
-import type { ClientOptions } from './client/options.js';
+import { type ClientOptions, DEFAULT_MAX_PACKET_SIZE } from './client/options.js';
 import { parseBrokerUrl } from './client/url.js';
 import { InvalidArgumentError } from './packet/errors.js';
 import { failoverTransport, parseServerReference, type Target } from './transport/failover.js';
 import { socketTransport, type TlsOptions } from './transport/node-socket.js';
+import { type NodeWebSocketOptions, nodeWebSocketTransport } from './transport/node-websocket.js';
 import type { SrvRecord } from './transport/srv.js';
 import { referenced, type SrvPlan, srvTransport } from './transport/srv-transport.js';
 import type { TransportFactory } from './transport/transport.js';
@@ -59,6 +60,8 @@ export interface NodeClientOptions extends ClientOptions {
   servers?: Array<string | { host: string; port?: number }>;
   /** `in-order` (default): every attempt starts with the first broker; `round-robin`: the next one each time. */
   serverOrder?: 'in-order' | 'round-robin';
+  /** `ws://` / `wss://` URLs: extra handshake headers, further options of the `ws` package. */
+  webSocket?: NodeWebSocketOptions;
   /** Called once the client exists, before it connects (to attach event listeners early). */
   onClient?: (client: MqttClient) => void;
   /** Aborts the connection attempt (not the connection once made): `connect` rejects with the signal's reason. */
@@ -110,6 +113,7 @@ export function createClient(url: string | NodeClientOptions, options?: NodeClie
   let host = o.host ?? 'localhost';
   let port = o.port;
   let srv = o.srv !== undefined && o.srv !== false;
+  let webSocketPath: string | undefined;
   if (typeof url === 'string') {
     const a = parseBrokerUrl(url);
     if (a.secure !== secure && o.tls !== undefined && !a.secure) {
@@ -122,6 +126,7 @@ export function createClient(url: string | NodeClientOptions, options?: NodeClie
     host = a.host;
     port = a.port;
     srv ||= a.srv === true;
+    webSocketPath = a.path;
     if (a.username !== undefined) o.username ??= a.username;
     if (a.password !== undefined) o.password ??= a.password;
   }
@@ -130,6 +135,19 @@ export function createClient(url: string | NodeClientOptions, options?: NodeClie
     throw new InvalidArgumentError(`invalid port ${String(port)}`);
   const tls = secure ? { tls: o.tls ?? {} } : {};
   let transport = o.transport;
+  if (webSocketPath !== undefined) {
+    if (transport !== undefined || srv || o.servers !== undefined)
+      throw new InvalidArgumentError('a ws:// or wss:// URL excludes the transport, srv and servers options');
+    const hostPart = host.includes(':') ? `[${host}]` : host;
+    const target = `${secure ? 'wss' : 'ws'}://${hostPart}:${p}${webSocketPath}`;
+    const ws: Parameters<typeof nodeWebSocketTransport>[1] = {
+      maxPayload: (o.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE) + 1024,
+      ...(secure && { tls: o.tls ?? {} }),
+      ...(o.webSocket?.headers !== undefined && { headers: o.webSocket.headers }),
+      ...(o.webSocket?.ws !== undefined && { ws: o.webSocket.ws }),
+    };
+    transport = nodeWebSocketTransport(target, ws);
+  }
   if (srv) {
     if (transport !== undefined)
       throw new InvalidArgumentError('the srv and transport options exclude each other');

@@ -30,6 +30,7 @@ export { PublishInfo } from './client/publish-info.js';
 export type { RequestOptions } from './client/requester.js';
 export { SubscriptionHandle } from './client/subscription-handle.js';
 export { type BrokerAddress, parseBrokerUrl } from './client/url.js';
+export { connect, createClient, type WebSocketClientOptions } from './connect-websocket.js';
 export * from './errors.js';
 export {
   type ConsoleSinkOptions,
@@ -71,3 +72,10 @@ export {
 export type { AckResult, PublishResult } from './session/types.js';
 export { topicMatchesSub, validateTopicFilter, validateTopicName } from './topic.js';
 export type { ConnectHint, Transport, TransportFactory, TransportHandlers } from './transport/transport.js';
+export {
+  subprotocolFor,
+  type WebSocketCreator,
+  type WebSocketLike,
+  type WebSocketTransportOptions,
+  webSocketTransport,
+} from './transport/websocket.js';

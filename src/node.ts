@@ -25,6 +25,7 @@ export {
 } from './helpers/subscribe.js';
 export * from './index.js';
 export { type SocketOptions, socketTransport, type TlsOptions } from './transport/node-socket.js';
+export { type NodeWebSocketOptions, nodeWebSocketTransport } from './transport/node-websocket.js';
 export {
   orderSrvRecords,
   resolveSrvBrokers,

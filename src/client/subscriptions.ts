@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { Subscription } from '../packet/types.js';
+import type { ProtocolVersion, SubscribeProperties, Subscription } from '../packet/types.js';
+import type { BrokerLimits } from '../session/broker-limits.js';
 import type { AckResult } from '../session/types.js';
 import type { Message } from './message.js';
 import type { IteratorOptions } from './message-queue.js';
@@ -14,6 +15,8 @@ import { SubscriptionHandle } from './subscription-handle.js';
 export class Subscriptions {
   // Created with the first handle: an idle client without subscriptions should cost as little as possible.
   private handles: Set<SubscriptionHandle> | undefined;
+  // MQTT 5 Subscription Identifiers handed out by this client (1 … 268,435,455).
+  private lastIdentifier = 0;
 
   /**
    * Registers a handle at once, so no message that arrives right after the SUBACK is missed. `identifier` is the
@@ -36,6 +39,27 @@ export class Subscriptions {
     this.handles ??= new Set();
     this.handles.add(h);
     return h;
+  }
+
+  /**
+   * `properties` with a Subscription Identifier of the client's own when they have none and the connection is
+   * MQTT 5 to a broker that supports them, so that each message reaches the subscription it came for.
+   */
+  withIdentifier(
+    properties: SubscribeProperties | undefined,
+    version: ProtocolVersion,
+    limits: Readonly<BrokerLimits>,
+  ): SubscribeProperties | undefined {
+    if (
+      properties?.subscriptionIdentifier !== undefined ||
+      version !== 5 ||
+      !limits.subscriptionIdentifierAvailable
+    )
+      return properties;
+    // Skipping identifiers live handles hold (the application may have chosen some itself).
+    do this.lastIdentifier = (this.lastIdentifier % 268_435_455) + 1;
+    while (this.usesIdentifier(this.lastIdentifier));
+    return { ...properties, subscriptionIdentifier: this.lastIdentifier };
   }
 
   /** Whether a live handle uses this MQTT 5 Subscription Identifier. */

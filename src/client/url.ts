@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 /**
- * Broker URLs: `mqtt://` and `tcp://` (port 1883), `mqtts://` and `tls://` (port 8883), with optional user
- * name and password; `mqtt+srv://` and `mqtts+srv://` name a domain whose brokers are found through DNS SRV
- * records (the Node `connect()` looks them up).
+ * Broker URLs: `mqtt://` and `tcp://` (port 1883), `mqtts://` and `tls://` (port 8883), `ws://` and `wss://`
+ * (ports 80 and 443, path `/mqtt` unless the URL names one), with optional user name and password; `mqtt+srv://`
+ * and `mqtts+srv://` name a domain whose brokers are found through DNS SRV records (the Node `connect()` looks
+ * them up).
  *
  * @module
  */
+import { redactUrl } from '../log.js';
 import { InvalidArgumentError } from '../packet/errors.js';
 
 /** A parsed broker URL. */
@@ -20,9 +22,12 @@ export interface BrokerAddress {
    * `port` is only the port of the fallback to the domain itself when it has no such record.
    */
   srv?: true;
+  /** Set for `ws://` and `wss://`: MQTT over WebSocket, to `path` (with the query, if any). */
+  websocket?: true;
+  path?: string;
 }
 
-const SCHEMES: Record<string, { secure: boolean; port: number; srv?: true }> = {
+const SCHEMES: Record<string, { secure: boolean; port: number; srv?: true; websocket?: true }> = {
   'mqtt:': { secure: false, port: 1883 },
   'tcp:': { secure: false, port: 1883 },
   'mqtts:': { secure: true, port: 8883 },
@@ -30,6 +35,8 @@ const SCHEMES: Record<string, { secure: boolean; port: number; srv?: true }> = {
   'ssl:': { secure: true, port: 8883 },
   'mqtt+srv:': { secure: false, port: 1883, srv: true },
   'mqtts+srv:': { secure: true, port: 8883, srv: true },
+  'ws:': { secure: false, port: 80, websocket: true },
+  'wss:': { secure: true, port: 443, websocket: true },
 };
 
 /** Parses `url`. @throws {InvalidArgumentError} for an unknown scheme or a malformed URL. */
@@ -38,20 +45,24 @@ export function parseBrokerUrl(url: string): BrokerAddress {
   try {
     u = new URL(url);
   } catch {
-    throw new InvalidArgumentError(`not a valid broker URL: ${url}`);
+    throw new InvalidArgumentError(`not a valid broker URL: ${redactUrl(url)}`);
   }
   const scheme = SCHEMES[u.protocol];
   if (scheme === undefined) {
     throw new InvalidArgumentError(
-      `unsupported URL scheme ${u.protocol} (use mqtt://, mqtts://, tcp://, tls://, mqtt+srv:// or mqtts+srv://)`,
+      `unsupported URL scheme ${u.protocol} (use mqtt://, mqtts://, tcp://, tls://, ssl://, ws://, wss://, mqtt+srv:// or mqtts+srv://)`,
     );
   }
   // IPv6 literals come bracketed from URL; sockets want them bare.
   const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
-  if (host === '') throw new InvalidArgumentError(`the broker URL has no host: ${url}`);
+  if (host === '') throw new InvalidArgumentError(`the broker URL has no host: ${redactUrl(url)}`);
   const address: BrokerAddress = { secure: scheme.secure, host, port: u.port ? Number(u.port) : scheme.port };
   if (u.username !== '') address.username = decodeURIComponent(u.username);
   if (u.password !== '') address.password = decodeURIComponent(u.password);
   if (scheme.srv === true) address.srv = true;
+  if (scheme.websocket === true) {
+    address.websocket = true;
+    address.path = (u.pathname === '' || u.pathname === '/' ? '/mqtt' : u.pathname) + u.search;
+  }
   return address;
 }

@@ -8,7 +8,7 @@
 
 import { encode } from '../packet/encode.js';
 import { InvalidArgumentError } from '../packet/errors.js';
-import type { ProtocolVersion, QoS, Subscription } from '../packet/types.js';
+import type { ProtocolVersion, QoS, Subscription, UnsubscribeProperties } from '../packet/types.js';
 import type { BrokerLimits } from '../session/broker-limits.js';
 import type { OutgoingMessage } from '../session/store.js';
 import { validateTopicFilter, validateTopicName } from '../topic.js';
@@ -61,6 +61,48 @@ export function checkPublish(
   return message;
 }
 
+/** What {@link aliasTarget} reads of the session engine. */
+export interface AliasState {
+  readonly protocolVersion: ProtocolVersion;
+  readonly brokerLimits: Readonly<BrokerLimits>;
+  /** The topic an outgoing Topic Alias stands for on the current connection, if it is set up. */
+  aliasedTopic(alias: number): string | undefined;
+}
+
+/**
+ * The topic to publish on, given a manual MQTT 5 Topic Alias in `options`: in range for this broker (checked once
+ * `connected`, when the broker's range is known), and an empty topic only for an alias set up on this connection
+ * (the message is kept with its full topic, so that it can be resent on another connection).
+ *
+ * @throws {InvalidArgumentError}
+ */
+export function aliasTarget(
+  topic: string,
+  options: PublishOptions | undefined,
+  engine: AliasState,
+  connected: boolean,
+): string {
+  const alias = options?.properties?.topicAlias;
+  if (alias === undefined) return topic;
+  if (engine.protocolVersion !== 5) throw new InvalidArgumentError('topic aliases need MQTT 5');
+  const max = engine.brokerLimits.topicAliasMaximum;
+  if (connected && (alias < 1 || alias > max)) {
+    throw new InvalidArgumentError(
+      max === 0
+        ? 'the broker accepts no topic aliases'
+        : `topic alias ${alias} is outside the broker's range 1..${max}`,
+    );
+  }
+  if (topic !== '') return topic;
+  const known = engine.aliasedTopic(alias);
+  if (known === undefined) {
+    throw new InvalidArgumentError(
+      `topic alias ${alias} is not set up on this connection: publish with the topic name and the alias first`,
+    );
+  }
+  return known;
+}
+
 /** The subscriptions of a SUBSCRIBE request. @throws {InvalidArgumentError} */
 export function subscriptionList(
   filters: string | string[],
@@ -72,13 +114,16 @@ export function subscriptionList(
   if (!Array.isArray(list) || list.length === 0)
     throw new InvalidArgumentError('subscribe needs at least one topic filter');
   const qos = checkQos(options?.qos ?? 0, 'qos');
+  const retainHandling = options?.retainHandling ?? 0;
+  if (retainHandling !== 0 && retainHandling !== 1 && retainHandling !== 2)
+    throw new InvalidArgumentError(`retainHandling must be 0, 1 or 2, got ${String(retainHandling)}`);
   const v5only = options?.noLocal || options?.retainAsPublished || (options?.retainHandling ?? 0) !== 0;
   if (v5only && version !== 5)
     throw new InvalidArgumentError('noLocal, retainAsPublished and retainHandling need MQTT 5');
   // What the broker's CONNACK said it does not support is refused here, before a disconnect.
   if (options?.properties?.subscriptionIdentifier !== undefined && !limits.subscriptionIdentifierAvailable)
     throw new InvalidArgumentError('the broker does not support subscription identifiers');
-  return list.map((topicFilter) => {
+  const subscriptions = list.map((topicFilter) => {
     validateTopicFilter(topicFilter);
     const shared = topicFilter.startsWith('$share/');
     if (shared && !limits.sharedSubscriptionAvailable)
@@ -95,4 +140,23 @@ export function subscriptionList(
       retainHandling: options?.retainHandling ?? 0,
     };
   });
+  // Properties (and anything else only the encoder checks) are checked now, not when the packet is sent.
+  if (options?.properties !== undefined) {
+    encode({ type: 'subscribe', packetId: 1, subscriptions, properties: options.properties }, 5);
+  }
+  return subscriptions;
+}
+
+/** The filters of an UNSUBSCRIBE request, checked with its properties. @throws {InvalidArgumentError} */
+export function unsubscribeList(
+  filters: string | string[],
+  properties: UnsubscribeProperties | undefined,
+): string[] {
+  const list = typeof filters === 'string' ? [filters] : filters;
+  if (!Array.isArray(list) || list.length === 0)
+    throw new InvalidArgumentError('unsubscribe needs at least one topic filter');
+  for (const f of list) validateTopicFilter(f);
+  if (properties !== undefined)
+    encode({ type: 'unsubscribe', packetId: 1, topicFilters: list, properties }, 5);
+  return list;
 }

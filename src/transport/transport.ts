@@ -44,4 +44,6 @@ export interface ConnectHint {
    * to follow it: a space-separated list of `host`, `host:port` or `[v6]:port`.
    */
   serverReference?: string;
+  /** The MQTT version the attempt's CONNECT will carry (a WebSocket offers its subprotocol accordingly). */
+  protocolVersion?: number;
 }

@@ -19,6 +19,8 @@ export interface BrokerPorts {
   tlsClientCert: number;
   /** MQTT over WebSocket (plain HTTP upgrade), anonymous access. */
   ws: number;
+  /** MQTT over secure WebSocket (TLS with the server certificate of {@link TestCerts}), anonymous access. */
+  wss: number;
   /** Plain MQTT over TCP that requires a username and password from {@link TEST_USERS}, with an ACL. */
   auth: number;
 }
@@ -119,6 +121,11 @@ function brokerConfig(options: BrokerFileOptions, passwordFile: string, aclFile:
     `listener ${ports.ws} 127.0.0.1`,
     'protocol websockets',
     'allow_anonymous true',
+    '',
+    `listener ${ports.wss} 127.0.0.1`,
+    'protocol websockets',
+    'allow_anonymous true',
+    ...tls,
     '',
     `listener ${ports.auth} 127.0.0.1`,
     'allow_anonymous false',

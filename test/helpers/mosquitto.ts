@@ -55,7 +55,14 @@ export interface Broker {
 const KILL_AFTER_MS = 3_000;
 const START_ATTEMPTS = 3;
 const running = new Set<ChildProcess>();
-const LISTENERS = ['tcp', 'tls', 'tlsClientCert', 'ws', 'auth'] as const satisfies (keyof BrokerPorts)[];
+const LISTENERS = [
+  'tcp',
+  'tls',
+  'tlsClientCert',
+  'ws',
+  'wss',
+  'auth',
+] as const satisfies (keyof BrokerPorts)[];
 
 // `after()` hooks do not run when a test file crashes or is cut short; never leave a broker behind.
 process.on('exit', () => {
@@ -196,7 +203,7 @@ function mosquittoCommand(): [string, ...string[]] {
   const mosquitto = which('mosquitto');
   if (mosquitto === undefined) {
     throw new Error(
-      'mosquitto not found: run `node scripts/ensure-mosquitto.mjs` (Debian package "mosquitto")',
+      'mosquitto not found: run `node scripts/ensure-system-packages.mjs` (Debian package "mosquitto")',
     );
   }
   const setpriv = process.platform === 'linux' ? which('setpriv') : undefined;

@@ -281,8 +281,23 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     );
   });
 
-  it('mqttjs – ws://, wss://, wx://, ali:// and WebSocket options → not yet (refused)', T, () => {
-    for (const scheme of ['ws', 'wss', 'wx', 'wxs', 'ali', 'alis']) {
+  it(
+    'mqttjs – ws://, wss:// and wsOptions → ws:// and wss:// URLs, webSocket { headers, ws }',
+    T,
+    async () => {
+      const client = await pool.connect(`ws://127.0.0.1:${broker.ports.ws}`, {
+        webSocket: { headers: { 'X-Trace': 'migration' }, ws: { handshakeTimeout: 5_000 } },
+      });
+      const topic = fresh();
+      const sub = await client.subscribe(topic, { qos: 1 });
+      await client.publish(topic, 'over a WebSocket', { qos: 1 });
+      const [m] = await take(sub, 1);
+      assert.equal(m?.text(), 'over a WebSocket', 'a round trip over ws://');
+    },
+  );
+
+  it('mqttjs – wx://, ali:// and the mini-program transports → not yet (refused)', T, () => {
+    for (const scheme of ['wx', 'wxs', 'ali', 'alis']) {
       assert.throws(
         () => createClient(`${scheme}://127.0.0.1:${broker.ports.ws}/mqtt`),
         (e: unknown) => e instanceof InvalidArgumentError && /unsupported URL scheme/.test(e.message),

@@ -481,6 +481,28 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     assert.equal(c.connected, true);
   });
 
+  it(
+    'paho – transport="websockets" and ws_set_options → ws:// / wss:// URLs and webSocket { headers }',
+    T,
+    async () => {
+      const client = await pool.connect(`ws://127.0.0.1:${broker.ports.ws}/mqtt`, {
+        webSocket: { headers: { 'X-Paho-Migration': 'yes' } },
+      });
+      const topic = `${topicPrefix('paho-ws')}/t`;
+      const sub = await client.subscribe(topic, { qos: 1 });
+      await client.publish(topic, 'over a WebSocket', { qos: 1 });
+      const [m] = await take(sub, 1);
+      assert.equal(m?.text(), 'over a WebSocket', 'a round trip over ws://');
+      // WebsocketConnectionError: a failed upgrade is a ConnectionError (here: nothing listens on the port).
+      const [dead] = await freePorts(1);
+      await assert.rejects(
+        connect(`ws://127.0.0.1:${dead}/mqtt`, { reconnect: false }),
+        ConnectionError,
+        'a WebSocket that cannot connect gives a ConnectionError',
+      );
+    },
+  );
+
   it('paho – bind_port and socket callbacks → a transport of your own', T, async () => {
     const [localPort] = await freePorts(1);
     const log: SocketLog = { sockets: [], opened: 0, closed: 0 };

@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+// `npm run size`: the size of what a typical browser app ships of mqttkit — connect over WebSocket, subscribe,
+// publish with MQTT 5 properties, iterate messages — bundled, tree-shaken and minified as an app's bundler would,
+// raw and gzipped, and what takes the space (per source file). `--json`: one JSON line at the end.
+import { gzipSync } from 'node:zlib';
+import { build } from 'esbuild';
+
+const app = `
+import { connect } from './src/index.ts';
+export async function run(url) {
+  const client = await connect(url, { protocolVersion: 5, keepAlive: 30 });
+  const sub = await client.subscribe('sensors/+/temperature', { qos: 1 });
+  await client.publish('sensors/kitchen/temperature', '21.5', {
+    qos: 1,
+    properties: { contentType: 'text/plain', userProperties: [['unit', 'C']] },
+  });
+  for await (const m of sub) { console.log(m.topic, m.text()); break; }
+  await client.end();
+}
+`;
+
+const result = await build({
+  stdin: { contents: app, resolveDir: process.cwd(), sourcefile: 'app.js', loader: 'js' },
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  write: false,
+  metafile: true,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const code = result.outputFiles[0].contents;
+const gzip = gzipSync(code, { level: 9 }).length;
+const output = Object.values(result.metafile.outputs)[0];
+const parts = Object.entries(output.inputs)
+  .map(([file, info]) => [file.replace(/^src\//, ''), info.bytesInOutput])
+  .filter(([, bytes]) => bytes > 0)
+  .sort((a, b) => b[1] - a[1]);
+const kb = (n) => `${(n / 1024).toFixed(1)} KiB`;
+console.log(
+  `mqttkit in a typical browser app (connect over WebSocket, subscribe, publish with MQTT 5 properties):`,
+);
+console.log(`  minified ${kb(code.length)} (${code.length} bytes), gzipped ${kb(gzip)} (${gzip} bytes)`);
+console.log('  what takes the space (minified bytes per source file):');
+for (const [file, bytes] of parts) console.log(`    ${String(bytes).padStart(7)}  ${file}`);
+if (process.argv.includes('--json')) {
+  console.log(JSON.stringify({ minified: code.length, gzipped: gzip, parts: Object.fromEntries(parts) }));
+}
