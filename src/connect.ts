@@ -127,6 +127,11 @@ export function createClient(url: string | NodeClientOptions, options?: NodeClie
     port = a.port;
     srv ||= a.srv === true;
     webSocketPath = a.path;
+    if (a.socketPath !== undefined) {
+      if (o.transport !== undefined || srv || o.servers !== undefined || o.tls !== undefined)
+        throw new InvalidArgumentError('a unix:// URL excludes the transport, srv, servers and tls options');
+      return new MqttClient({ ...o, transport: socketTransport({ path: a.socketPath }) });
+    }
     if (a.username !== undefined) o.username ??= a.username;
     if (a.password !== undefined) o.password ??= a.password;
   }

@@ -72,6 +72,7 @@ export {
 export type { AckResult, PublishResult } from './session/types.js';
 export { topicMatchesSub, validateTopicFilter, validateTopicName } from './topic.js';
 export type { ConnectHint, Transport, TransportFactory, TransportHandlers } from './transport/transport.js';
+export { type WebStreamPair, webStreamTransport } from './transport/web-streams.js';
 export {
   subprotocolFor,
   type WebSocketCreator,

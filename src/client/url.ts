@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 /**
  * Broker URLs: `mqtt://` and `tcp://` (port 1883), `mqtts://` and `tls://` (port 8883), `ws://` and `wss://`
- * (ports 80 and 443, path `/mqtt` unless the URL names one), with optional user name and password; `mqtt+srv://`
+ * (ports 80 and 443, path `/mqtt` unless the URL names one), `unix:///path/to/socket`, with optional user name and
+ * password; `mqtt+srv://`
  * and `mqtts+srv://` name a domain whose brokers are found through DNS SRV records (the Node `connect()` looks
  * them up).
  *
@@ -25,6 +26,8 @@ export interface BrokerAddress {
   /** Set for `ws://` and `wss://`: MQTT over WebSocket, to `path` (with the query, if any). */
   websocket?: true;
   path?: string;
+  /** Set for `unix:///path/to/socket` (and `mqtt+unix:`): the Unix domain socket to connect to. */
+  socketPath?: string;
 }
 
 const SCHEMES: Record<string, { secure: boolean; port: number; srv?: true; websocket?: true }> = {
@@ -41,6 +44,11 @@ const SCHEMES: Record<string, { secure: boolean; port: number; srv?: true; webso
 
 /** Parses `url`. @throws {InvalidArgumentError} for an unknown scheme or a malformed URL. */
 export function parseBrokerUrl(url: string): BrokerAddress {
+  // unix:///run/mosquitto/mqtt.sock: no host, the path is the socket (Mosquitto 2 listens on Unix sockets).
+  const unix = /^(?:unix|mqtt\+unix):\/\/(\/[^?#]*)$/.exec(url);
+  if (unix !== null) {
+    return { secure: false, host: 'localhost', port: 0, socketPath: decodeURIComponent(unix[1] as string) };
+  }
   let u: URL;
   try {
     u = new URL(url);
@@ -50,7 +58,7 @@ export function parseBrokerUrl(url: string): BrokerAddress {
   const scheme = SCHEMES[u.protocol];
   if (scheme === undefined) {
     throw new InvalidArgumentError(
-      `unsupported URL scheme ${u.protocol} (use mqtt://, mqtts://, tcp://, tls://, ssl://, ws://, wss://, mqtt+srv:// or mqtts+srv://)`,
+      `unsupported URL scheme ${u.protocol} (use mqtt://, mqtts://, tcp://, tls://, ssl://, ws://, wss://, unix://, mqtt+srv:// or mqtts+srv://)`,
     );
   }
   // IPv6 literals come bracketed from URL; sockets want them bare.

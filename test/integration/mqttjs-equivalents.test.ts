@@ -306,15 +306,23 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     }
   });
 
-  it('mqttjs – mqtt+unix:// and unixSocket → socketTransport({ path })', T, async () => {
-    assert.throws(() => createClient(`mqtt+unix://${socketPath}`), InvalidArgumentError);
-    const client = await pool.connect({ transport: socketTransport({ path: socketPath }) });
-    const topic = fresh();
-    const sub = await client.subscribe(topic, { qos: 1 });
-    await client.publish(topic, 'over a Unix socket', { qos: 1 });
-    const [m] = await take(sub, 1);
-    assert.equal(m?.text(), 'over a Unix socket');
-  });
+  it(
+    'mqttjs – mqtt+unix:// and unixSocket → unix:// or mqtt+unix:// URLs, socketTransport({ path })',
+    T,
+    async () => {
+      for (const client of [
+        await pool.connect(`unix://${socketPath}`),
+        await pool.connect(`mqtt+unix://${socketPath}`),
+        await pool.connect({ transport: socketTransport({ path: socketPath }) }),
+      ]) {
+        const topic = fresh();
+        const sub = await client.subscribe(topic, { qos: 1 });
+        await client.publish(topic, 'over a Unix socket', { qos: 1 });
+        const [m] = await take(sub, 1);
+        assert.equal(m?.text(), 'over a Unix socket');
+      }
+    },
+  );
 
   it('mqttjs – auth and user:pass@ → URL user info, username, password', T, async () => {
     const { username, password } = broker.users.alice;
