@@ -16,6 +16,7 @@ export type {
   EndOptions,
   PublishOptions,
   SubscribeOptions,
+  SubscriptionRequest,
 } from './client/events.js';
 export { type Acknowledger, Message, type Responder } from './client/message.js';
 export { type IteratorOptions, type OverflowPolicy, QueueOverflowError } from './client/message-queue.js';
@@ -71,6 +72,7 @@ export {
 } from './session/store.js';
 export type { AckResult, PublishResult } from './session/types.js';
 export { topicMatchesSub, validateTopicFilter, validateTopicName } from './topic.js';
+export { TopicRouter } from './topic-router.js';
 export type { ConnectHint, Transport, TransportFactory, TransportHandlers } from './transport/transport.js';
 export { type WebStreamPair, webStreamTransport } from './transport/web-streams.js';
 export {

@@ -15,11 +15,18 @@ import type { DeadlineTimer } from './deadline-timer.js';
 import { abortable, type Deferred, deferred } from './deferred.js';
 import { Dispatcher, type MessageHandler } from './dispatch.js';
 import { Emitter } from './emitter.js';
-import type { ClientEvents, ConnectInfo, EndOptions, PublishOptions, SubscribeOptions } from './events.js';
+import type {
+  ClientEvents,
+  ConnectInfo,
+  EndOptions,
+  PublishOptions,
+  SubscribeOptions,
+  SubscriptionRequest,
+} from './events.js';
 import { Lifecycle, type Status } from './lifecycle.js';
 import type { Message } from './message.js';
 import { type IteratorOptions, MessageQueue } from './message-queue.js';
-import { type ClientOptions, engineOptions } from './options.js';
+import { type ClientOptions, engineOptions, toWill, type WillOptions } from './options.js';
 import { type Payload, toBytes } from './payload.js';
 import { PublishInfo } from './publish-info.js';
 import { Requester, type RequestOptions } from './requester.js';
@@ -165,7 +172,10 @@ export class MqttClient extends Emitter<ClientEvents> {
    * failure code per filter (a failure is reported there, not thrown) and that iterates the messages matching its
    * filters (`for await (const m of sub)`).
    */
-  subscribe(filters: string | string[], options?: SubscribeOptions): Promise<SubscriptionHandle> {
+  subscribe(
+    filters: string | ReadonlyArray<string | SubscriptionRequest>,
+    options?: SubscribeOptions,
+  ): Promise<SubscriptionHandle> {
     if (this.life.ending) return Promise.reject(new ClientClosedError());
     let list: ReturnType<typeof subscriptionList>;
     let handle: SubscriptionHandle;
@@ -299,6 +309,26 @@ export class MqttClient extends Emitter<ClientEvents> {
   /** Ends the client at once, without DISCONNECT (a will message is then published by the broker). */
   destroy(error?: Error): void {
     this.life.destroy(error);
+  }
+
+  /**
+   * Sets the will of the next connection (paho's `will_set`), or with no argument removes it (`will_clear`); the
+   * current connection keeps the will it connected with.
+   *
+   * @throws {InvalidArgumentError} for an invalid topic, QoS or payload.
+   */
+  setWill(will?: WillOptions): void {
+    if (will === undefined) delete this.engine.options.will;
+    else this.engine.options.will = toWill(will);
+  }
+
+  /** Sets the user name and password of the next connection (paho's `username_pw_set`); undefined removes them. */
+  setCredentials(username?: string, password?: string | Uint8Array): void {
+    const o = this.engine.options;
+    if (username === undefined) delete o.username;
+    else o.username = username;
+    if (password === undefined) delete o.password;
+    else o.password = toBytes(password, 'password');
   }
 
   /**

@@ -75,6 +75,18 @@ export interface PublishOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * One filter of a `subscribe()` with options of its own (paho's list of `(topic, qos)` pairs); what it leaves out
+ * comes from the call's options.
+ */
+export interface SubscriptionRequest {
+  topicFilter: string;
+  qos?: QoS;
+  noLocal?: boolean;
+  retainAsPublished?: boolean;
+  retainHandling?: 0 | 1 | 2;
+}
+
 /** Options of `subscribe`. */
 export interface SubscribeOptions extends IteratorOptions {
   /** Maximum QoS requested (default 0). */

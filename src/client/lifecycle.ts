@@ -61,6 +61,7 @@ export class Lifecycle implements SinkHost, AuthRunnerHooks {
   // Why the current transport is being closed, when this side closes it (it then reports no error of its own).
   private closeReason: Error | undefined;
   private firstConnect: Deferred<ConnectInfo> | undefined;
+  private readonly retryFirstConnect: boolean;
 
   constructor(
     private readonly factory: TransportFactory,
@@ -70,6 +71,7 @@ export class Lifecycle implements SinkHost, AuthRunnerHooks {
     private readonly hooks: LifecycleHooks,
   ) {
     this.reconnector = new Reconnector(options);
+    this.retryFirstConnect = options.retryFirstConnect === true && options.reconnect !== false;
     this.logger = options.logger ?? loggerFromEnvironment(LogNamespace.Client);
     const packetLog = options.logPackets === true ? this.logger : loggerFromEnvironment(LogNamespace.Packet);
     this.sink = new ClientSink(
@@ -252,7 +254,11 @@ export class Lifecycle implements SinkHost, AuthRunnerHooks {
       this.hooks.emit('connectFailure', failure);
       if (this.tryOlderVersion(failure)) return;
       if (this.tryRedirect(failure)) return;
-      if (this.firstConnect !== undefined) {
+      // Unless asked to keep trying (and the failure is one a retry can fix), the first connect fails for good.
+      if (
+        this.firstConnect !== undefined &&
+        (!this.retryFirstConnect || !this.reconnector.shouldRetry(failure))
+      ) {
         this.finish(failure);
         return;
       }

@@ -33,6 +33,8 @@ export class Message {
   readonly packetId: number | undefined;
   /** MQTT 5 properties. */
   readonly properties: PublishProperties | undefined;
+  /** When the client received it, ms since the epoch (paho's `timestamp`, which is monotonic time instead). */
+  readonly receivedAt: number;
 
   readonly #responder: Responder | undefined;
   readonly #acknowledge: Acknowledger | undefined;
@@ -47,6 +49,7 @@ export class Message {
     this.dup = packet.dup;
     this.packetId = packet.packetId;
     this.properties = packet.properties;
+    this.receivedAt = Date.now();
   }
 
   /**

@@ -7,7 +7,7 @@
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Logger } from '../log.js';
 import { InvalidArgumentError } from '../packet/errors.js';
-import type { ConnectProperties, ProtocolVersion, QoS, WillProperties } from '../packet/types.js';
+import type { ConnectProperties, ProtocolVersion, QoS, Will, WillProperties } from '../packet/types.js';
 import type { BackoffOptions } from '../session/backoff.js';
 import type { SessionStore } from '../session/store.js';
 import type { EngineOptions } from '../session/types.js';
@@ -121,6 +121,12 @@ export interface ClientOptions {
    * other hosts (the Node `connect()` / `createClient()` build one).
    */
   followServerReference?: boolean;
+  /**
+   * Keep trying when the first connection attempt fails for a reason a retry can fix (network, timeout, broker
+   * unavailable), with the reconnect backoff; `connect()` then resolves once connected (paho's
+   * `retry_first_connection`). Default false: the first failure rejects `connect()` and ends the client.
+   */
+  retryFirstConnect?: boolean;
   /** Kept as `client.userData` for the application (paho's `userdata`); the client never reads it. */
   userData?: unknown;
   /**
@@ -151,6 +157,22 @@ function positiveInt(
     throw new InvalidArgumentError(`${what} must be an integer from 0 to ${max}, got ${String(v)}`);
   }
   return v;
+}
+
+/** The will of the CONNECT packet, checked. @throws {InvalidArgumentError} */
+export function toWill(will: WillOptions): Will {
+  validateTopicName(will.topic);
+  const qos = will.qos ?? 0;
+  if (qos !== 0 && qos !== 1 && qos !== 2)
+    throw new InvalidArgumentError(`will qos must be 0, 1 or 2, got ${String(qos)}`);
+  const w: Will = {
+    topic: will.topic,
+    payload: toBytes(will.payload, 'will payload'),
+    qos,
+    retain: will.retain ?? false,
+  };
+  if (will.properties !== undefined) w.properties = will.properties;
+  return w;
 }
 
 /**
@@ -211,15 +233,6 @@ export function engineOptions(o: ClientOptions): EngineOptions {
     throw new InvalidArgumentError(`clean must be true, false or 'first', got ${String(o.clean)}`);
   if (o.username !== undefined) e.username = o.username;
   if (o.password !== undefined) e.password = toBytes(o.password, 'password');
-  if (o.will !== undefined) {
-    validateTopicName(o.will.topic);
-    e.will = {
-      topic: o.will.topic,
-      payload: toBytes(o.will.payload, 'will payload'),
-      qos: o.will.qos ?? 0,
-      retain: o.will.retain ?? false,
-    };
-    if (o.will.properties !== undefined) e.will.properties = o.will.properties;
-  }
+  if (o.will !== undefined) e.will = toWill(o.will);
   return e;
 }

@@ -12,7 +12,7 @@ import type { ProtocolVersion, QoS, Subscription, UnsubscribeProperties } from '
 import type { BrokerLimits } from '../session/broker-limits.js';
 import type { OutgoingMessage } from '../session/store.js';
 import { validateTopicFilter, validateTopicName } from '../topic.js';
-import type { PublishOptions, SubscribeOptions } from './events.js';
+import type { PublishOptions, SubscribeOptions, SubscriptionRequest } from './events.js';
 
 function checkQos(qos: unknown, what: string): QoS {
   if (qos !== 0 && qos !== 1 && qos !== 2)
@@ -105,7 +105,7 @@ export function aliasTarget(
 
 /** The subscriptions of a SUBSCRIBE request. @throws {InvalidArgumentError} */
 export function subscriptionList(
-  filters: string | string[],
+  filters: string | ReadonlyArray<string | SubscriptionRequest>,
   options: SubscribeOptions | undefined,
   version: ProtocolVersion,
   limits: Readonly<BrokerLimits>,
@@ -113,31 +113,36 @@ export function subscriptionList(
   const list = typeof filters === 'string' ? [filters] : filters;
   if (!Array.isArray(list) || list.length === 0)
     throw new InvalidArgumentError('subscribe needs at least one topic filter');
-  const qos = checkQos(options?.qos ?? 0, 'qos');
-  const retainHandling = options?.retainHandling ?? 0;
-  if (retainHandling !== 0 && retainHandling !== 1 && retainHandling !== 2)
-    throw new InvalidArgumentError(`retainHandling must be 0, 1 or 2, got ${String(retainHandling)}`);
-  const v5only = options?.noLocal || options?.retainAsPublished || (options?.retainHandling ?? 0) !== 0;
-  if (v5only && version !== 5)
-    throw new InvalidArgumentError('noLocal, retainAsPublished and retainHandling need MQTT 5');
   // What the broker's CONNACK said it does not support is refused here, before a disconnect.
   if (options?.properties?.subscriptionIdentifier !== undefined && !limits.subscriptionIdentifierAvailable)
     throw new InvalidArgumentError('the broker does not support subscription identifiers');
-  const subscriptions = list.map((topicFilter) => {
+  const subscriptions = list.map((item: string | SubscriptionRequest) => {
+    // A filter alone takes the call's options; an object may set its own (paho's list of (topic, qos) pairs).
+    const o = typeof item === 'string' ? options : { ...options, ...item };
+    const topicFilter = typeof item === 'string' ? item : item?.topicFilter;
+    if (typeof topicFilter !== 'string')
+      throw new InvalidArgumentError('each subscription needs a topicFilter string');
+    const qos = checkQos(o?.qos ?? 0, 'qos');
+    const retainHandling = o?.retainHandling ?? 0;
+    if (retainHandling !== 0 && retainHandling !== 1 && retainHandling !== 2)
+      throw new InvalidArgumentError(`retainHandling must be 0, 1 or 2, got ${String(retainHandling)}`);
+    const v5only = o?.noLocal === true || o?.retainAsPublished === true || retainHandling !== 0;
+    if (v5only && version !== 5)
+      throw new InvalidArgumentError('noLocal, retainAsPublished and retainHandling need MQTT 5');
     validateTopicFilter(topicFilter);
     const shared = topicFilter.startsWith('$share/');
     if (shared && !limits.sharedSubscriptionAvailable)
       throw new InvalidArgumentError(`the broker does not support shared subscriptions (${topicFilter})`);
-    if (shared && options?.noLocal === true)
+    if (shared && o?.noLocal === true)
       throw new InvalidArgumentError(`noLocal cannot be set on a shared subscription (${topicFilter})`); // [MQTT-3.8.3-4]
     if (!limits.wildcardSubscriptionAvailable && (topicFilter.includes('+') || topicFilter.includes('#')))
       throw new InvalidArgumentError(`the broker does not support wildcard subscriptions (${topicFilter})`);
     return {
       topicFilter,
       qos,
-      noLocal: options?.noLocal === true,
-      retainAsPublished: options?.retainAsPublished === true,
-      retainHandling: options?.retainHandling ?? 0,
+      noLocal: o?.noLocal === true,
+      retainAsPublished: o?.retainAsPublished === true,
+      retainHandling,
     };
   });
   // Properties (and anything else only the encoder checks) are checked now, not when the packet is sent.
