@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
-// Makes sure the system packages the tests use are installed: Mosquitto (the broker of the integration tests) and
-// Chromium (the browser test). A no-op when they are; as root on a Debian-like system it installs what is missing,
+// Makes sure the system packages the tests use are installed: Mosquitto (the broker of the integration tests),
+// the proxy servers of the proxy tests (Dante, MicroSocks, tinyproxy) and Chromium (the browser test). A no-op when they are; as root on a Debian-like system it installs what is missing,
 // anywhere else it says what to install and fails, so that a missing program shows up as one clear line instead of
 // dozens of failing tests.
 import { execFileSync } from 'node:child_process';
@@ -21,10 +21,14 @@ function findExecutable(name, extra = []) {
   return false;
 }
 
-// What the tests run besides Node: the broker of the integration tests, and the browser of the browser test.
-// Debian puts the broker in /usr/sbin, which is not in an ordinary user's PATH.
+// What the tests run besides Node: the broker of the integration tests, the proxies of the proxy tests, and the
+// browser of the browser test. Debian puts the broker and Dante in /usr/sbin, not in an ordinary user's PATH.
+const SBIN = ['/usr/sbin', '/usr/local/sbin'];
 const PACKAGES = [
-  { executable: 'mosquitto', dirs: ['/usr/sbin', '/usr/local/sbin'], pkg: 'mosquitto', why: 'Mosquitto 2.x' },
+  { executable: 'mosquitto', dirs: SBIN, pkg: 'mosquitto', why: 'Mosquitto 2.x' },
+  { executable: 'danted', dirs: SBIN, pkg: 'dante-server', why: 'Dante (SOCKS4 / SOCKS5 proxy)' },
+  { executable: 'microsocks', dirs: [], pkg: 'microsocks', why: 'MicroSocks (SOCKS5 proxy with a password)' },
+  { executable: 'tinyproxy', dirs: SBIN, pkg: 'tinyproxy', why: 'tinyproxy (HTTP CONNECT proxy)' },
   { executable: 'chromium', dirs: [], pkg: 'chromium', why: 'Chromium (for the browser test)' },
 ];
 

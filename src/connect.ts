@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 /**
- * `connect()` for Node: a client over TCP or TLS from a URL or host/port options, optionally to the brokers that
- * a domain lists in DNS SRV records.
+ * `connect()` for Node: a client over TCP, TLS or WebSocket from a URL or host/port options, optionally to the
+ * brokers that a domain lists in DNS SRV records, optionally through a proxy.
  *
  * @module
  */
@@ -13,6 +13,7 @@ import { InvalidArgumentError } from './packet/errors.js';
 import { failoverTransport, parseServerReference, type Target } from './transport/failover.js';
 import { socketTransport, type TlsOptions } from './transport/node-socket.js';
 import { type NodeWebSocketOptions, nodeWebSocketTransport } from './transport/node-websocket.js';
+import { type ProxyOptions, type ProxyRoute, proxyFor, proxyRoute } from './transport/proxy-route.js';
 import type { SrvRecord } from './transport/srv.js';
 import { referenced, type SrvPlan, srvTransport } from './transport/srv-transport.js';
 import type { TransportFactory } from './transport/transport.js';
@@ -27,7 +28,7 @@ export interface SrvConnectOptions {
 }
 
 /** Options of the Node `connect()`: the client's options plus where the broker is. */
-export interface NodeClientOptions extends ClientOptions {
+export interface NodeClientOptions extends ClientOptions, ProxyOptions {
   /** Broker host, when no URL is given (default `localhost`). With `srv`, the domain to look up. */
   host?: string;
   /**
@@ -82,6 +83,7 @@ export interface NodeClientOptions extends ClientOptions {
  * @throws {ConnectionError} when the network connection fails (with `srv`: to every target).
  * @throws {SrvLookupError} `MQTT_ERR_SRV_LOOKUP_FAILED` with `srv`, when the lookup failed or the domain says the
  *   service is not available (target `.`).
+ * @throws {ProxyError} `MQTT_ERR_PROXY` when the proxy cannot be reached or refuses the connection.
  */
 export async function connect(
   url: string | NodeClientOptions,
@@ -105,7 +107,7 @@ export async function connect(
  * await client.connect();
  * ```
  *
- * @throws {InvalidArgumentError} for a wrong option or URL.
+ * @throws {InvalidArgumentError} for a wrong option or URL (a proxy URL in the environment included).
  */
 export function createClient(url: string | NodeClientOptions, options?: NodeClientOptions): MqttClient {
   const o: NodeClientOptions = typeof url === 'string' ? { ...options } : { ...url };
@@ -140,6 +142,13 @@ export function createClient(url: string | NodeClientOptions, options?: NodeClie
     throw new InvalidArgumentError(`invalid port ${String(port)}`);
   const tls = secure ? { tls: o.tls ?? {} } : {};
   let transport = o.transport;
+  if (transport !== undefined && o.proxy !== undefined && o.proxy !== false)
+    throw new InvalidArgumentError('the proxy and transport options exclude each other');
+  const scheme = webSocketPath === undefined ? (secure ? 'mqtts' : 'mqtt') : secure ? 'wss' : 'ws';
+  // A custom transport dials on its own: the environment's proxy is not for it.
+  const route = transport === undefined ? proxyRoute(o.proxy, scheme) : undefined;
+  // The client checks connectTimeout itself; an invalid one never reaches a dial.
+  const connectTimeout = o.connectTimeout ?? 30_000;
   if (webSocketPath !== undefined) {
     if (transport !== undefined || srv || o.servers !== undefined)
       throw new InvalidArgumentError('a ws:// or wss:// URL excludes the transport, srv and servers options');
@@ -150,6 +159,7 @@ export function createClient(url: string | NodeClientOptions, options?: NodeClie
       ...(secure && { tls: o.tls ?? {} }),
       ...(o.webSocket?.headers !== undefined && { headers: o.webSocket.headers }),
       ...(o.webSocket?.ws !== undefined && { ws: o.webSocket.ws }),
+      ...proxyFor(route, { host, port: p }, connectTimeout),
     };
     transport = nodeWebSocketTransport(target, ws);
   }
@@ -158,15 +168,29 @@ export function createClient(url: string | NodeClientOptions, options?: NodeClie
       throw new InvalidArgumentError('the srv and transport options exclude each other');
     if (o.servers !== undefined)
       throw new InvalidArgumentError('the srv and servers options exclude each other');
-    transport = srvTransport({ domain: host, fallbackPort: p, secure, ...srvSettings(o), dial: tls });
+    const proxy = route === undefined ? {} : { proxy: route };
+    transport = srvTransport({
+      domain: host,
+      fallbackPort: p,
+      secure,
+      ...srvSettings(o),
+      dial: tls,
+      ...proxy,
+    });
   } else if (o.servers !== undefined || o.followServerReference === true) {
     if (transport !== undefined)
       throw new InvalidArgumentError(
         'the servers / followServerReference and transport options exclude each other',
       );
-    transport = serversTransport([{ host, port: p }, ...serverList(o.servers ?? [], p)], o, tls);
+    transport = serversTransport([{ host, port: p }, ...serverList(o.servers ?? [], p)], o, tls, route);
   }
-  return new MqttClient({ ...o, transport: transport ?? socketTransport({ host, port: p, ...tls }) });
+  transport ??= socketTransport({
+    host,
+    port: p,
+    ...tls,
+    ...proxyFor(route, { host, port: p }, connectTimeout),
+  });
+  return new MqttClient({ ...o, transport });
 }
 
 /** The `servers` option, checked. */
@@ -188,7 +212,12 @@ function serverList(servers: NonNullable<NodeClientOptions['servers']>, defaultP
 }
 
 /** A failover transport over a fixed list of brokers (and a Server Reference to follow, first). */
-function serversTransport(list: Target[], o: NodeClientOptions, tls: { tls?: TlsOptions }): TransportFactory {
+function serversTransport(
+  list: Target[],
+  o: NodeClientOptions,
+  tls: { tls?: TlsOptions },
+  route: ProxyRoute | undefined,
+): TransportFactory {
   const order = o.serverOrder ?? 'in-order';
   if (order !== 'in-order' && order !== 'round-robin')
     throw new InvalidArgumentError(`serverOrder must be 'in-order' or 'round-robin', got ${String(order)}`);
@@ -202,7 +231,10 @@ function serversTransport(list: Target[], o: NodeClientOptions, tls: { tls?: Tls
       return [...referenced(hint, list[0]?.port ?? 1883), ...rotated];
     },
     // Each host is checked in TLS under its own name (SNI too), unless `tls.servername` says otherwise.
-    dial: (target, handlers) => socketTransport({ ...target, ...tls })(handlers),
+    dial: (target, handlers) =>
+      socketTransport({ ...target, ...tls, ...proxyFor(route, target, o.connectTimeout ?? 30_000) })(
+        handlers,
+      ),
   });
 }
 

@@ -28,6 +28,23 @@ export { duplexTransport } from './transport/node-duplex.js';
 export { type SocketOptions, socketTransport, type TlsOptions } from './transport/node-socket.js';
 export { type NodeWebSocketOptions, nodeWebSocketTransport } from './transport/node-websocket.js';
 export {
+  openProxiedSocket,
+  PROXY_ERROR,
+  type ProxyEndpoint,
+  ProxyError,
+  type ProxyProtocol,
+  type ProxyTarget,
+  parseProxyUrl,
+} from './transport/proxy.js';
+export {
+  noProxyMatcher,
+  type ProxiedScheme,
+  type ProxyEnvironment,
+  type ProxyOptions,
+  type ProxyRoute,
+  proxyRoute,
+} from './transport/proxy-route.js';
+export {
   orderSrvRecords,
   resolveSrvBrokers,
   SRV_LOOKUP_FAILED,

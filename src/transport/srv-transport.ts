@@ -9,6 +9,7 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../packet/errors.js';
 import { failoverTransport, parseServerReference, type Target } from './failover.js';
 import { socketTransport, type TlsOptions } from './node-socket.js';
+import { type ProxyRoute, proxyFor } from './proxy-route.js';
 import { resolveSrvBrokers, type SrvBroker, SrvLookupError, type SrvRecord } from './srv.js';
 import type { ConnectHint, TransportFactory } from './transport.js';
 
@@ -24,6 +25,8 @@ export interface SrvPlan {
   dialTimeout: number;
   /** Socket settings of every target: TLS or not. */
   dial: { tls?: TlsOptions };
+  /** The proxy to reach each target through, if any. */
+  proxy?: ProxyRoute;
 }
 
 /**
@@ -40,7 +43,10 @@ export function srvTransport(plan: SrvPlan): TransportFactory {
       ...referenced(hint, plan.fallbackPort),
       ...(await srvTargets(plan, signal)),
     ],
-    dial: (target, handlers) => socketTransport({ ...target, ...plan.dial })(handlers),
+    dial: (target, handlers) =>
+      socketTransport({ ...target, ...plan.dial, ...proxyFor(plan.proxy, target, plan.dialTimeout) })(
+        handlers,
+      ),
   });
 }
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { ConnectionError } from '../errors.js';
+import { ConnectionError, isMqttError } from '../errors.js';
 import type { ConnectHint, Transport, TransportFactory, TransportHandlers } from './transport.js';
 
 /** The part of the WHATWG WebSocket interface the transport uses. */
@@ -114,9 +114,12 @@ class WebSocketTransport implements Transport {
     socket.onerror = (event) => {
       // Browsers say nothing more (on purpose); Node's `ws` says why, e.g. "Unexpected server response: 404".
       const why = (event as { message?: unknown }).message;
+      const cause = (event as { error?: unknown }).error;
+      // An error of ours from below (a proxy that refused, in Node) already says what failed.
+      if (isMqttError(cause)) this.failure ??= cause;
       this.failure ??= new ConnectionError(
         `WebSocket connection to ${options.url} failed${typeof why === 'string' && why !== '' ? `: ${why}` : ''}`,
-        { cause: (event as { error?: unknown }).error },
+        { cause },
       );
     };
     socket.onclose = (event) => {

@@ -15,6 +15,7 @@ import {
   PacketDecoder,
   type PacketTypeName,
   type ProtocolVersion,
+  type PublishPacket,
 } from '../../src/packet/index.js';
 
 /** A packet of type `T`. */
@@ -252,4 +253,21 @@ export async function acceptedClient(
   await conn.expect('connect');
   conn.send({ type: 'connack', sessionPresent: false, reasonCode: 0 });
   return { client: await connecting, conn };
+}
+
+/** A QoS 0 PUBLISH of `payload` (UTF-8) to `topic`, not retained, not a duplicate; `fields` override. */
+export function publishPacket(
+  topic: string,
+  payload: string,
+  fields: Partial<PublishPacket> = {},
+): PublishPacket {
+  return {
+    type: 'publish',
+    topic,
+    payload: new TextEncoder().encode(payload),
+    qos: 0,
+    retain: false,
+    dup: false,
+    ...fields,
+  };
 }

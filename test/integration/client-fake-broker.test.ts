@@ -16,13 +16,17 @@ import {
   PublishError,
   TimeoutError,
 } from '../../src/errors.js';
-import type { ConnackPacket, ConnectPacket, PublishPacket } from '../../src/packet/index.js';
-import { type FakeBroker, type FakeConnection, startFakeBroker } from '../helpers/fake-broker.js';
+import type { ConnackPacket, ConnectPacket } from '../../src/packet/index.js';
+import {
+  type FakeBroker,
+  type FakeConnection,
+  publishPacket,
+  startFakeBroker,
+} from '../helpers/fake-broker.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 
 const T = { timeout: 10_000 };
 const FAST = { minDelay: 10, maxDelay: 50, jitter: 0 } as const;
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 let fb: FakeBroker;
@@ -148,18 +152,6 @@ function track<V>(promise: Promise<V>) {
 function packetId(p: { packetId?: number | undefined }): number {
   assert.ok(p.packetId !== undefined && p.packetId > 0, 'a packet identifier');
   return p.packetId;
-}
-
-function publishPacket(topic: string, payload: string, fields: Partial<PublishPacket> = {}): PublishPacket {
-  return {
-    type: 'publish',
-    topic,
-    payload: encoder.encode(payload),
-    qos: 0,
-    retain: false,
-    dup: false,
-    ...fields,
-  };
 }
 
 /** Active TCP sockets and timers (the resources that would keep the process alive). */

@@ -3,19 +3,12 @@
 // holds back what is over its in-flight limit (MQTT 5: the client's Receive Maximum) until an acknowledgement, a
 // message left unacknowledged is resent with DUP after a reconnect, and `ack()` is a no-op where it has no meaning.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import type { Message, MqttClient, NodeClientOptions } from '../../src/node.js';
-import {
-  ClientPool,
-  clientId,
-  nextEvent,
-  noEvent,
-  persistent,
-  topicPrefix,
-  within,
-} from '../helpers/clients.js';
+import { clientId, nextEvent, noEvent, persistent, within } from '../helpers/clients.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
 import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 15_000 };
 const FAST = { minDelay: 10, maxDelay: 50, jitter: 0 } as const;
@@ -48,27 +41,20 @@ function collect(client: MqttClient) {
 }
 
 describe('client manual acknowledgement', () => {
-  let broker: Broker;
+  const mosquitto = brokerSuite('manual-ack');
+  const { pool, prefix } = mosquitto;
   // Mosquitto's in-flight limit for MQTT 3.1.1 clients is a broker setting (MQTT 5 clients announce theirs).
   let limited: Broker;
   let proxy: FaultProxy;
-  let url: string;
   let limitedUrl: string;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('manual-ack');
 
   before(async () => {
-    broker = await startBroker();
     limited = await startBroker({ extraConfig: 'max_inflight_messages 2' });
-    proxy = await startFaultProxy(broker.ports.tcp);
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
+    proxy = await startFaultProxy(mosquitto.broker.ports.tcp);
     limitedUrl = `mqtt://${limited.host}:${limited.ports.tcp}`;
   });
-  afterEach(() => pool.cleanup());
   after(async () => {
-    await pool.cleanup();
     await proxy?.close();
-    await broker?.stop();
     await limited?.stop();
   });
 
@@ -80,10 +66,14 @@ describe('client manual acknowledgement', () => {
   for (const [version, name] of versions) {
     test(`manual ack – ${name}: QoS 1 messages arrive, ack() returns true once, then false`, T, async () => {
       const topic = `${prefix}/basic/v${version}`;
-      const sub = await pool.connect(url, { protocolVersion: version, manualAck: true, reconnect: false });
+      const sub = await pool.connect(mosquitto.url, {
+        protocolVersion: version,
+        manualAck: true,
+        reconnect: false,
+      });
       const inbox = collect(sub);
       await sub.subscribe(topic, { qos: 1 });
-      const pub = await pool.connect(url, { protocolVersion: version, reconnect: false });
+      const pub = await pool.connect(mosquitto.url, { protocolVersion: version, reconnect: false });
       for (const text of ['a', 'b']) await pub.publish(topic, text, { qos: 1 });
       await inbox.until(2);
       assert.deepEqual(
@@ -108,7 +98,7 @@ describe('client manual acknowledgement', () => {
       version === 5 ? { properties: { receiveMaximum: 2 } } : { protocolVersion: 4 };
     const where = version === 5 ? 'Receive Maximum 2' : 'broker max_inflight_messages 2';
     test(`manual ack – ${name}: with ${where}, no third message until one is acknowledged`, T, async () => {
-      const target = version === 5 ? url : limitedUrl;
+      const target = version === 5 ? mosquitto.url : limitedUrl;
       const topic = `${prefix}/inflight/v${version}`;
       const sub = await pool.connect(target, {
         protocolVersion: version,
@@ -156,7 +146,7 @@ describe('client manual acknowledgement', () => {
           reconnect: FAST,
         });
         await sub.subscribe(topic, { qos: 1 });
-        const pub = await pool.connect(url, { protocolVersion: version, reconnect: false });
+        const pub = await pool.connect(mosquitto.url, { protocolVersion: version, reconnect: false });
         const first = nextEvent(sub, 'message');
         await pub.publish(topic, 'unacked', { qos: 1 });
         const [m1] = await first;
@@ -191,15 +181,15 @@ describe('client manual acknowledgement', () => {
       T,
       async () => {
         const topic = `${prefix}/noop/v${version}`;
-        const manual = await pool.connect(url, {
+        const manual = await pool.connect(mosquitto.url, {
           protocolVersion: version,
           manualAck: true,
           reconnect: false,
         });
-        const auto = await pool.connect(url, { protocolVersion: version, reconnect: false });
+        const auto = await pool.connect(mosquitto.url, { protocolVersion: version, reconnect: false });
         await manual.subscribe(`${topic}/0`, { qos: 0 });
         await auto.subscribe(`${topic}/1`, { qos: 1 });
-        const pub = await pool.connect(url, { protocolVersion: version, reconnect: false });
+        const pub = await pool.connect(mosquitto.url, { protocolVersion: version, reconnect: false });
 
         const q0 = nextEvent(manual, 'message');
         await pub.publish(`${topic}/0`, 'zero', { qos: 1 });

@@ -3,11 +3,10 @@
 // Mosquitto and a scripted fake broker that withholds acknowledgements, `clean: 'first'` (paho's
 // MQTT_CLEAN_START_FIRST_ONLY) seen in the CONNECT flags of each reconnect, and the `userData` option.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   ClientClosedError,
   ConnackError,
-  connect,
   InvalidArgumentError,
   MqttClient,
   type NodeClientOptions,
@@ -15,33 +14,16 @@ import {
   type PublishInfo,
   TimeoutError,
 } from '../../src/node.js';
-import { ClientPool, nextEvent, topicPrefix, within } from '../helpers/clients.js';
-import {
-  acceptedClient,
-  type FakeBroker,
-  type FakeConnection,
-  startFakeBroker,
-} from '../helpers/fake-broker.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { nextEvent, within } from '../helpers/clients.js';
+import { acceptedClient, type FakeConnection } from '../helpers/fake-broker.js';
+import { brokerSuite, fakeBrokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 15_000 };
 const FAST = { minDelay: 10, maxDelay: 50, jitter: 0 } as const;
 
 describe('client paho surface (Mosquitto)', () => {
-  let broker: Broker;
-  let url: string;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('paho');
-
-  before(async () => {
-    broker = await startBroker();
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
-  });
-  afterEach(() => pool.cleanup());
-  after(async () => {
-    await pool.cleanup();
-    await broker?.stop();
-  });
+  const mosquitto = brokerSuite('paho');
+  const { pool, prefix } = mosquitto;
 
   for (const version of [5, 4] as const) {
     test(
@@ -50,7 +32,7 @@ describe('client paho surface (Mosquitto)', () => {
       async () => {
         const topic = `${prefix}/tracked/v${version}`;
         const infos: PublishInfo[] = [];
-        const connecting = pool.connect(url, {
+        const connecting = pool.connect(mosquitto.url, {
           protocolVersion: version,
           reconnect: false,
           // Runs before the client connects: these wait in the offline queue.
@@ -96,7 +78,7 @@ describe('client paho surface (Mosquitto)', () => {
     'publishTracked – a message refused before it is queued rejects its info, with the error kept',
     T,
     async () => {
-      const client = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+      const client = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
       const info = client.publishTracked(`${prefix}/bad/#`, 'x', { qos: 1 });
       await assert.rejects(info.done, InvalidArgumentError);
       await assert.rejects(info.waitForPublish(1_000), InvalidArgumentError);
@@ -131,39 +113,29 @@ describe('client paho surface (Mosquitto)', () => {
     T,
     async () => {
       const data = { app: 'mine', count: 1 };
-      const client = await pool.connect(url, { protocolVersion: 5, reconnect: false, userData: data });
+      const client = await pool.connect(mosquitto.url, {
+        protocolVersion: 5,
+        reconnect: false,
+        userData: data,
+      });
       assert.equal(client.userData, data, 'the same object');
       await client.publish(`${prefix}/user-data`, 'x', { qos: 1 });
       assert.deepEqual(client.userData, { app: 'mine', count: 1 }, 'unchanged by the client');
       client.userData = 42;
       assert.equal(client.userData, 42);
-      const plain = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+      const plain = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
       assert.equal(plain.userData, undefined, 'undefined unless given');
     },
   );
 });
 
 describe('client paho surface (fake broker)', () => {
-  let fb: FakeBroker;
-  let clients: MqttClient[] = [];
-
-  beforeEach(async () => {
-    fb = await startFakeBroker();
-  });
-  afterEach(
-    async () => {
-      const open = clients;
-      clients = [];
-      for (const c of open) c.destroy();
-      await Promise.all(open.map((c) => c.closed()));
-      await fb.close();
-    },
-    { timeout: 5_000 },
-  );
+  const fake = fakeBrokerSuite();
+  const { pool } = fake;
 
   async function accepted(options: NodeClientOptions = {}) {
-    const r = await acceptedClient(fb, { protocolVersion: 5, ...options });
-    clients.push(r.client);
+    const r = await acceptedClient(fake.broker, { protocolVersion: 5, ...options });
+    pool.add(r.client);
     return r;
   }
 
@@ -247,12 +219,11 @@ describe('client paho surface (fake broker)', () => {
   /** Starts a client with automatic reconnect towards the fake broker, remembered for cleanup. */
   function reconnecting(options: NodeClientOptions) {
     let client: MqttClient | undefined;
-    const connecting = connect(`mqtt://127.0.0.1:${fb.port}`, {
+    const connecting = pool.connect(`mqtt://127.0.0.1:${fake.broker.port}`, {
       reconnect: FAST,
       ...options,
       onClient: (c) => {
         client = c;
-        clients.push(c);
       },
     });
     if (client === undefined) throw new Error('onClient was not called');
@@ -264,7 +235,7 @@ describe('client paho surface (fake broker)', () => {
    * Present unless the CONNECT asks for a clean start ([MQTT-3.2.2-2]). Returns its clean flag.
    */
   async function cleanFlagOfNext(): Promise<{ clean: boolean; conn: FakeConnection }> {
-    const conn = await fb.nextConnection();
+    const conn = await fake.broker.nextConnection();
     const c = await conn.expect('connect');
     conn.send({ type: 'connack', sessionPresent: !c.clean, reasonCode: 0 });
     return { clean: c.clean, conn };
@@ -309,7 +280,7 @@ describe('client paho surface (fake broker)', () => {
     T,
     async () => {
       const { connecting } = reconnecting({ protocolVersion: 5, clean: 'first', reconnect: false });
-      const conn = await fb.nextConnection();
+      const conn = await fake.broker.nextConnection();
       const c = await conn.expect('connect');
       assert.equal(c.clean, true);
       conn.send({ type: 'connack', sessionPresent: false, reasonCode: 0x87 });

@@ -2,11 +2,11 @@
 // The client against a real Mosquitto: the QoS matrix for MQTT 3.1, 3.1.1 and 5.0 in both directions, batches,
 // retained messages, async iteration, and wildcard matching as the broker routes it.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { Message, PublishResult, QoS } from '../../src/node.js';
 import { topicMatchesSub } from '../../src/node.js';
-import { ClientPool, type Connected, nextEvent, take, topicPrefix, within } from '../helpers/clients.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { type Connected, nextEvent, take, within } from '../helpers/clients.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 const VERSIONS = [
   [3, 'MQTT 3.1'],
@@ -24,20 +24,8 @@ function checkResult(result: PublishResult, qos: QoS): void {
 }
 
 describe('client QoS', () => {
-  let broker: Broker;
-  let url: string;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('qos');
-
-  before(async () => {
-    broker = await startBroker();
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
-  });
-  afterEach(() => pool.cleanup());
-  after(async () => {
-    await pool.cleanup();
-    await broker?.stop();
-  });
+  const mosquitto = brokerSuite('qos');
+  const { pool, prefix } = mosquitto;
 
   for (const [version, name] of VERSIONS) {
     for (const subQos of QOS) {
@@ -45,8 +33,8 @@ describe('client QoS', () => {
         `client – ${name}: subscribed at QoS ${subQos}, messages published at QoS 0, 1 and 2 arrive both ways with QoS min(publish, subscription)`,
         T,
         async () => {
-          const a = await pool.connect(url, { protocolVersion: version, reconnect: false });
-          const b = await pool.connect(url, { protocolVersion: version, reconnect: false });
+          const a = await pool.connect(mosquitto.url, { protocolVersion: version, reconnect: false });
+          const b = await pool.connect(mosquitto.url, { protocolVersion: version, reconnect: false });
           assert.equal(a.connectInfo.protocolVersion, version);
           assert.equal(a.protocolVersion, version);
           const base = `${prefix}/matrix/v${version}/s${subQos}`;
@@ -84,7 +72,7 @@ describe('client QoS', () => {
     'client – MQTT 5.0: a QoS 1 publication nobody subscribes to resolves with 0x10 (no matching subscribers)',
     T,
     async () => {
-      const c = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+      const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
       const r = await c.publish(`${prefix}/nobody/listens`, 'x', { qos: 1 });
       assert.equal(r.reasonCode, 0x10);
       assert.ok(r.packetId !== undefined);
@@ -97,8 +85,8 @@ describe('client QoS', () => {
         `client – v${version} QoS ${qos}: a batch of ${BATCH} publications in one go arrives complete, in order, once each`,
         T,
         async () => {
-          const sub = await pool.connect(url, { protocolVersion: version, reconnect: false });
-          const pub = await pool.connect(url, { protocolVersion: version, reconnect: false });
+          const sub = await pool.connect(mosquitto.url, { protocolVersion: version, reconnect: false });
+          const pub = await pool.connect(mosquitto.url, { protocolVersion: version, reconnect: false });
           const topic = `${prefix}/batch/v${version}/q${qos}`;
           const handle = await sub.subscribe(topic, { qos, bufferSize: BATCH + 10 });
           // More than the default in-flight window (100): the rest waits in the queue and goes out in order.
@@ -132,8 +120,8 @@ describe('client QoS', () => {
         async () => {
           const topic = `${prefix}/retained/v${version}`;
           const opts = { protocolVersion: version, reconnect: false } as const;
-          const pub = await pool.connect(url, opts);
-          const early = await pool.connect(url, opts);
+          const pub = await pool.connect(mosquitto.url, opts);
+          const early = await pool.connect(mosquitto.url, opts);
           const earlySub = await early.subscribe(topic, { qos: 1 });
 
           await pub.publish(topic, 'on', { qos: 1, retain: true });
@@ -141,7 +129,7 @@ describe('client QoS', () => {
           const [live] = (await take(earlySub, 1)) as [Message];
           assert.deepEqual([live.text(), live.retain], ['on', false]);
 
-          const late = await pool.connect(url, opts);
+          const late = await pool.connect(mosquitto.url, opts);
           const lateSub = await late.subscribe(topic, { qos: 2 });
           const [kept] = (await take(lateSub, 1)) as [Message];
           assert.equal(kept.text(), 'on');
@@ -154,7 +142,7 @@ describe('client QoS', () => {
           const [cleared] = (await take(earlySub, 1)) as [Message];
           assert.equal(cleared.payload.length, 0);
 
-          const later = await pool.connect(url, opts);
+          const later = await pool.connect(mosquitto.url, opts);
           const laterSub = await later.subscribe(topic, { qos: 1 });
           // Retained messages are sent right after the SUBACK, so a message published after it comes second.
           await pub.publish(topic, 'marker', { qos: 1 });
@@ -171,14 +159,14 @@ describe('client QoS', () => {
       async () => {
         const topic = `${prefix}/retained/v5-options`;
         const opts = { protocolVersion: 5, reconnect: false } as const;
-        const pub = await pool.connect(url, opts);
-        const asPublished = await pool.connect(url, opts);
+        const pub = await pool.connect(mosquitto.url, opts);
+        const asPublished = await pool.connect(mosquitto.url, opts);
         const rap = await asPublished.subscribe(topic, { qos: 1, retainAsPublished: true });
         await pub.publish(topic, 'kept', { qos: 1, retain: true });
         const [live] = (await take(rap, 1)) as [Message];
         assert.deepEqual([live.text(), live.retain], ['kept', true]);
 
-        const never = await pool.connect(url, opts);
+        const never = await pool.connect(mosquitto.url, opts);
         const rh2 = await never.subscribe(topic, { qos: 1, retainHandling: 2 });
         await pub.publish(topic, 'marker', { qos: 1 });
         const [first] = (await take(rh2, 1)) as [Message];
@@ -193,7 +181,7 @@ describe('client QoS', () => {
       'client – for await over a subscription handle yields its messages in order, and ends on end()',
       T,
       async () => {
-        const c = await pool.connect(url, { reconnect: false });
+        const c = await pool.connect(mosquitto.url, { reconnect: false });
         const topic = `${prefix}/iterate/handle`;
         const handle = await c.subscribe(`${topic}/+`, { qos: 1 });
         const other = await c.subscribe(`${prefix}/iterate/elsewhere`, { qos: 1 });
@@ -223,7 +211,7 @@ describe('client QoS', () => {
       'client – a subscription handle to a filter ending in an empty level ("x/") receives what the broker sends it',
       T,
       async () => {
-        const c = await pool.connect(url, { reconnect: false });
+        const c = await pool.connect(mosquitto.url, { reconnect: false });
         const topic = `${prefix}/iterate/trailing/`;
         const handle = await c.subscribe(topic, { qos: 1 });
         const event = nextEvent(c, 'message');
@@ -241,7 +229,7 @@ describe('client QoS', () => {
       'client – for await over client.messages() yields the messages of every subscription, and ends on end()',
       T,
       async () => {
-        const c = await pool.connect(url, { reconnect: false });
+        const c = await pool.connect(mosquitto.url, { reconnect: false });
         const base = `${prefix}/iterate/all`;
         const all = c.messages();
         await c.subscribe(`${base}/a`, { qos: 2 });
@@ -300,11 +288,11 @@ describe('client QoS', () => {
         `${p}x/a`,
       ];
       const done = `${prefix}/match-done`;
-      const pub = await pool.connect(url, { reconnect: false });
+      const pub = await pool.connect(mosquitto.url, { reconnect: false });
       const receivers: { filter: string; client: Connected; got: string[] }[] = [];
       for (const filter of filters) {
         // One client per filter, so overlapping filters cannot merge or duplicate deliveries.
-        const client = await pool.connect(url, { protocolVersion: 4, reconnect: false });
+        const client = await pool.connect(mosquitto.url, { protocolVersion: 4, reconnect: false });
         const got: string[] = [];
         client.on('message', (m) => got.push(m.topic));
         await client.subscribe([filter, done], { qos: 1 });

@@ -2,40 +2,21 @@
 // The client against a real Mosquitto: will messages, persistent sessions and their expiry, resubscription after
 // the broker lost the session, and publications queued while the broker is down.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import type { Message, MqttClient, NodeClientOptions, ProtocolVersion } from '../../src/node.js';
-import {
-  ClientPool,
-  clientId,
-  nextEvent,
-  persistent,
-  take,
-  topicPrefix,
-  within,
-} from '../helpers/clients.js';
+import { clientId, nextEvent, persistent, take, within } from '../helpers/clients.js';
 import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 10_000 };
 const FAST_RECONNECT = { minDelay: 50, maxDelay: 200, jitter: 0 } as const;
 describe('client session', () => {
-  let broker: Broker;
-  let url: string;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('session');
-
-  before(async () => {
-    broker = await startBroker();
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
-  });
-  afterEach(() => pool.cleanup());
-  after(async () => {
-    await pool.cleanup();
-    await broker?.stop();
-  });
+  const mosquitto = brokerSuite('session');
+  const { pool, prefix } = mosquitto;
 
   /** A client subscribed to `filter`, and its messages from now on. */
   async function watcher(filter: string) {
-    const client = await pool.connect(url, { reconnect: false });
+    const client = await pool.connect(mosquitto.url, { reconnect: false });
     const handle = await client.subscribe(filter, { qos: 1 });
     return { client, inbox: handle[Symbol.asyncIterator]() };
   }
@@ -48,7 +29,7 @@ describe('client session', () => {
         async () => {
           const topic = `${prefix}/will/abrupt/v${version}`;
           const { inbox } = await watcher(topic);
-          const w = await pool.connect(url, {
+          const w = await pool.connect(mosquitto.url, {
             protocolVersion: version,
             reconnect: false,
             will: {
@@ -69,7 +50,7 @@ describe('client session', () => {
       test(`client – v${version}: no will is published after a clean end()`, T, async () => {
         const topic = `${prefix}/will/clean/v${version}`;
         const { client: watching, inbox } = await watcher(topic);
-        const w = await pool.connect(url, {
+        const w = await pool.connect(mosquitto.url, {
           protocolVersion: version,
           reconnect: false,
           will: { topic, payload: 'gone', qos: 1 },
@@ -103,13 +84,16 @@ describe('client session', () => {
           },
         });
         const back = delayed('back');
-        const w = await pool.connect(url, back);
-        const x = await pool.connect(url, delayed('away'));
+        const w = await pool.connect(mosquitto.url, back);
+        const x = await pool.connect(mosquitto.url, delayed('away'));
 
         // `back` vanishes, then returns to its session within the delay: its will must never be sent.
         w.destroy();
         await w.closed();
-        const again = await pool.connect(url, { ...back, will: { topic: `${topic}/unused`, payload: '' } });
+        const again = await pool.connect(mosquitto.url, {
+          ...back,
+          will: { topic: `${topic}/unused`, payload: '' },
+        });
         assert.equal(again.connectInfo.sessionPresent, true);
 
         // `away` vanishes after it and stays away: its will comes after the delay (the broker counts whole seconds,
@@ -137,16 +121,20 @@ describe('client session', () => {
         async () => {
           const topic = `${prefix}/persistent/v${version}`;
           const id = clientId(`ps${version}`);
-          const first = await pool.connect(url, { ...persistent(version), clientId: id, reconnect: false });
+          const first = await pool.connect(mosquitto.url, {
+            ...persistent(version),
+            clientId: id,
+            reconnect: false,
+          });
           assert.equal(first.connectInfo.sessionPresent, false);
           await first.subscribe(topic, { qos: 1 });
           await first.end();
 
-          const pub = await pool.connect(url, { reconnect: false });
+          const pub = await pool.connect(mosquitto.url, { reconnect: false });
           for (let i = 0; i < 5; i++) await pub.publish(topic, `away ${i}`, { qos: 1 });
 
           let inbox: AsyncIterator<Message> | undefined;
-          const back = await pool.connect(url, {
+          const back = await pool.connect(mosquitto.url, {
             ...persistent(version),
             clientId: id,
             reconnect: false,
@@ -168,7 +156,9 @@ describe('client session', () => {
           assert.equal((await take(inbox, 1))[0]?.text(), 'live');
           // Leave no session behind for the broker to keep.
           await back.end();
-          await (await pool.connect(url, { protocolVersion: version, clientId: id, reconnect: false })).end();
+          await (
+            await pool.connect(mosquitto.url, { protocolVersion: version, clientId: id, reconnect: false })
+          ).end();
         },
       );
     }
@@ -182,7 +172,7 @@ describe('client session', () => {
     ) {
       const id = clientId(`dr${version}`);
       const topic = `${prefix}/dropped/${id}`;
-      const first = await pool.connect(url, {
+      const first = await pool.connect(mosquitto.url, {
         ...away,
         protocolVersion: version,
         clientId: id,
@@ -190,10 +180,10 @@ describe('client session', () => {
       });
       await first.subscribe(topic, { qos: 1 });
       await first.end(end);
-      const pub = await pool.connect(url, { reconnect: false });
+      const pub = await pool.connect(mosquitto.url, { reconnect: false });
       for (let i = 0; i < 3; i++) await pub.publish(topic, `away ${i}`, { qos: 1 });
       let inbox: AsyncIterator<Message> | undefined;
-      const again = await pool.connect(url, {
+      const again = await pool.connect(mosquitto.url, {
         ...back,
         protocolVersion: version,
         clientId: id,
@@ -247,7 +237,7 @@ describe('client session', () => {
     T,
     async () => {
       const topic = `${prefix}/resubscribe`;
-      const c = await pool.connect(url, { protocolVersion: 5, reconnect: FAST_RECONNECT });
+      const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: FAST_RECONNECT });
       const handle = await c.subscribe(topic, { qos: 1 });
       const inbox = handle[Symbol.asyncIterator]();
       const delays: number[] = [];
@@ -255,7 +245,7 @@ describe('client session', () => {
       const disconnected = nextEvent(c, 'disconnect', 10_000);
       const reconnected = nextEvent(c, 'connect', 10_000);
 
-      await broker.restart();
+      await mosquitto.broker.restart();
       const [info] = await disconnected;
       assert.equal(info.willReconnect, true);
       const [connack] = await reconnected;
@@ -272,7 +262,7 @@ describe('client session', () => {
       // publication comes back, and so does another client's.
       await c.publish(topic, 'own', { qos: 1 });
       assert.equal((await take(inbox, 1))[0]?.text(), 'own');
-      const other = await pool.connect(url, { reconnect: false });
+      const other = await pool.connect(mosquitto.url, { reconnect: false });
       await other.publish(topic, 'other', { qos: 1 });
       assert.equal((await take(inbox, 1))[0]?.text(), 'other');
     },

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { ConnackError, ConnectionError, type MqttClient } from '../../src/node.js';
-import { ClientPool, countEvents, noEvent, take, topicPrefix, within } from '../helpers/clients.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { countEvents, noEvent, take, within } from '../helpers/clients.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 10_000 };
 const NOT_AUTHORIZED = 0x87;
@@ -26,18 +26,8 @@ function connectionErrorCausedBy(code: RegExp) {
 }
 
 describe('client TLS and authentication', () => {
-  let broker: Broker;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('tls-auth');
-
-  before(async () => {
-    broker = await startBroker();
-  });
-  afterEach(() => pool.cleanup());
-  after(async () => {
-    await pool.cleanup();
-    await broker?.stop();
-  });
+  const mosquitto = brokerSuite('tls-auth');
+  const { pool, prefix } = mosquitto;
 
   /** Publishes to itself over `client` and checks the message comes back: the connection really works. */
   async function roundTrip(client: MqttClient, tag: string): Promise<void> {
@@ -52,8 +42,8 @@ describe('client TLS and authentication', () => {
       'client – mqtts:// with the CA in tls.ca connects, verifies the server and carries messages',
       T,
       async () => {
-        const c = await pool.connect(`mqtts://localhost:${broker.ports.tls}`, {
-          tls: { ca: broker.certs.ca.cert },
+        const c = await pool.connect(`mqtts://localhost:${mosquitto.broker.ports.tls}`, {
+          tls: { ca: mosquitto.broker.certs.ca.cert },
           reconnect: false,
         });
         assert.equal(c.connectInfo.reasonCode, 0);
@@ -64,8 +54,8 @@ describe('client TLS and authentication', () => {
     test('client – host and port options with tls (no URL) connect over TLS', T, async () => {
       const c = await pool.connect({
         host: 'localhost',
-        port: broker.ports.tls,
-        tls: { ca: readFileSync(broker.certs.ca.certPath) },
+        port: mosquitto.broker.ports.tls,
+        tls: { ca: readFileSync(mosquitto.broker.certs.ca.certPath) },
         reconnect: false,
       });
       await roundTrip(c, 'tls-options');
@@ -77,8 +67,8 @@ describe('client TLS and authentication', () => {
       async () => {
         const closes: (Error | undefined)[] = [];
         await assert.rejects(
-          pool.connect(`mqtts://localhost:${broker.ports.tls}`, {
-            tls: { ca: broker.certs.otherCa.cert },
+          pool.connect(`mqtts://localhost:${mosquitto.broker.ports.tls}`, {
+            tls: { ca: mosquitto.broker.certs.otherCa.cert },
             // Reconnecting is on, but the first connection failing ends the client.
             reconnect: { minDelay: 20 },
             onClient: (c) => c.on('close', (e) => closes.push(e)),
@@ -94,12 +84,12 @@ describe('client TLS and authentication', () => {
       T,
       async () => {
         await assert.rejects(
-          pool.connect(`mqtts://localhost:${broker.ports.tls}`, { reconnect: false }),
+          pool.connect(`mqtts://localhost:${mosquitto.broker.ports.tls}`, { reconnect: false }),
           connectionErrorCausedBy(/^(SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE)$/),
         );
         // Even when other TLS options are given without rejectUnauthorized.
         await assert.rejects(
-          pool.connect(`mqtts://localhost:${broker.ports.tls}`, {
+          pool.connect(`mqtts://localhost:${mosquitto.broker.ports.tls}`, {
             tls: { minVersion: 'TLSv1.2' },
             reconnect: false,
           }),
@@ -110,8 +100,8 @@ describe('client TLS and authentication', () => {
 
     test('client – the server name is checked: a certificate for another host is refused', T, async () => {
       await assert.rejects(
-        pool.connect(`mqtts://127.0.0.1:${broker.ports.tls}`, {
-          tls: { ca: broker.certs.ca.cert, servername: 'broker.example' },
+        pool.connect(`mqtts://127.0.0.1:${mosquitto.broker.ports.tls}`, {
+          tls: { ca: mosquitto.broker.certs.ca.cert, servername: 'broker.example' },
           reconnect: false,
         }),
         connectionErrorCausedBy(/^ERR_TLS_CERT_ALTNAME_INVALID$/),
@@ -122,7 +112,7 @@ describe('client TLS and authentication', () => {
       'client – rejectUnauthorized: false turns verification off when asked in so many words',
       T,
       async () => {
-        const c = await pool.connect(`mqtts://localhost:${broker.ports.tls}`, {
+        const c = await pool.connect(`mqtts://localhost:${mosquitto.broker.ports.tls}`, {
           tls: { rejectUnauthorized: false },
           reconnect: false,
         });
@@ -131,8 +121,8 @@ describe('client TLS and authentication', () => {
     );
 
     test('client – the client-certificate listener accepts a client presenting cert and key', T, async () => {
-      const { ca, client: id } = broker.certs;
-      const c = await pool.connect(`mqtts://localhost:${broker.ports.tlsClientCert}`, {
+      const { ca, client: id } = mosquitto.broker.certs;
+      const c = await pool.connect(`mqtts://localhost:${mosquitto.broker.ports.tlsClientCert}`, {
         tls: { ca: ca.cert, cert: id.cert, key: id.key },
         reconnect: false,
       });
@@ -146,8 +136,8 @@ describe('client TLS and authentication', () => {
         // TLS 1.3 is pinned: the refusal then arrives as an alert after the handshake, the harder case for the
         // client (a TLS 1.2 server fails the handshake itself).
         await assert.rejects(
-          pool.connect(`mqtts://localhost:${broker.ports.tlsClientCert}`, {
-            tls: { ca: broker.certs.ca.cert, minVersion: 'TLSv1.3' },
+          pool.connect(`mqtts://localhost:${mosquitto.broker.ports.tlsClientCert}`, {
+            tls: { ca: mosquitto.broker.certs.ca.cert, minVersion: 'TLSv1.3' },
             reconnect: { minDelay: 20 },
           }),
           connectionErrorCausedBy(/^ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED$/),
@@ -157,30 +147,31 @@ describe('client TLS and authentication', () => {
   });
 
   describe('username and password', () => {
-    const authUrl = () => `mqtt://127.0.0.1:${broker.ports.auth}`;
+    const authUrl = () => `mqtt://127.0.0.1:${mosquitto.broker.ports.auth}`;
 
     /** Lines of the broker log about connections to the auth listener. */
     function authConnections(): number {
-      const log = readFileSync(broker.logPath, 'utf8');
+      const log = readFileSync(mosquitto.broker.logPath, 'utf8');
       return log
         .split('\n')
-        .filter((l) => l.includes('New connection') && l.endsWith(`on port ${broker.ports.auth}.`)).length;
+        .filter((l) => l.includes('New connection') && l.endsWith(`on port ${mosquitto.broker.ports.auth}.`))
+        .length;
     }
 
     /** Refusals in the broker log so far. */
     function refusals(): number {
-      return readFileSync(broker.logPath, 'utf8')
+      return readFileSync(mosquitto.broker.logPath, 'utf8')
         .split('\n')
         .filter((l) => l.endsWith('disconnected, not authorised.')).length;
     }
 
     function passwd(username: string, password: string): void {
-      execFileSync('mosquitto_passwd', ['-b', join(broker.dir, 'passwd'), username, password]);
+      execFileSync('mosquitto_passwd', ['-b', join(mosquitto.broker.dir, 'passwd'), username, password]);
     }
 
     for (const version of [4, 5] as const) {
       test(`client – v${version}: alice's username and password are accepted`, T, async () => {
-        const { username, password } = broker.users.alice;
+        const { username, password } = mosquitto.broker.users.alice;
         const c = await pool.connect(authUrl(), {
           protocolVersion: version,
           username,
@@ -223,7 +214,7 @@ describe('client TLS and authentication', () => {
           assert.equal(
             authConnections() - before,
             1,
-            `exactly one connection attempt:\n${broker.logTail(8)}`,
+            `exactly one connection attempt:\n${mosquitto.broker.logTail(8)}`,
           );
         },
       );
@@ -233,7 +224,7 @@ describe('client TLS and authentication', () => {
       'client – a refusal while reconnecting ends the client instead of retrying (retryOnRefusal defaults to false)',
       T,
       async () => {
-        const { username, password } = broker.users.alice;
+        const { username, password } = mosquitto.broker.users.alice;
         const c = await pool.connect(authUrl(), {
           username,
           password,
@@ -249,7 +240,7 @@ describe('client TLS and authentication', () => {
         passwd('alice', 'changed');
         try {
           const before = refusals();
-          await broker.restart();
+          await mosquitto.broker.restart();
           const error = await within(c.closed(), 'the client to end');
           assert.ok(error instanceof ConnackError, `ended with ${String(error)}`);
           assert.equal(error.reasonCode, NOT_AUTHORIZED);
@@ -257,19 +248,26 @@ describe('client TLS and authentication', () => {
           assert.equal(events.at(-1), 'refused 0x87', events.join(', '));
           assert.ok(!events.includes('connect'));
           await noEvent(c, 'reconnecting', 200);
-          assert.equal(refusals() - before, 1, `exactly one refused attempt:\n${broker.logTail(8)}`);
+          assert.equal(
+            refusals() - before,
+            1,
+            `exactly one refused attempt:\n${mosquitto.broker.logTail(8)}`,
+          );
         } finally {
           passwd('alice', password);
-          await broker.restart();
+          await mosquitto.broker.restart();
         }
       },
     );
 
     test('client – credentials in the URL (mqtt://alice:alice-secret@host:port) are used', T, async () => {
-      const { username, password } = broker.users.alice;
-      const c = await pool.connect(`mqtt://${username}:${password}@127.0.0.1:${broker.ports.auth}`, {
-        reconnect: false,
-      });
+      const { username, password } = mosquitto.broker.users.alice;
+      const c = await pool.connect(
+        `mqtt://${username}:${password}@127.0.0.1:${mosquitto.broker.ports.auth}`,
+        {
+          reconnect: false,
+        },
+      );
       assert.equal(c.connectInfo.reasonCode, 0);
       await roundTrip(c, 'url-credentials');
     });

@@ -7,7 +7,7 @@ import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Duplex } from 'node:stream';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import {
   ConnectionError,
   connect,
@@ -16,8 +16,8 @@ import {
   type WebStreamPair,
   webStreamTransport,
 } from '../../src/node.js';
-import { ClientPool, take, topicPrefix } from '../helpers/clients.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { take } from '../helpers/clients.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 async function roundTrip(client: MqttClient, topic: string): Promise<void> {
   const sub = await client.subscribe(topic, { qos: 1 });
@@ -27,17 +27,13 @@ async function roundTrip(client: MqttClient, topic: string): Promise<void> {
 }
 
 describe('Unix sockets and custom transports', () => {
-  let broker: Broker;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('transports');
   const socketDir = mkdtempSync(join(tmpdir(), 'mqttkit-transports-'));
   const socketPath = join(socketDir, 'mqtt.sock');
-  before(async () => {
-    broker = await startBroker({ extraConfig: `listener 0 ${socketPath}\nallow_anonymous true` });
+  const mosquitto = brokerSuite('transports', {
+    extraConfig: `listener 0 ${socketPath}\nallow_anonymous true`,
   });
-  after(async () => {
-    await pool.cleanup();
-    await broker.stop();
+  const { pool, prefix } = mosquitto;
+  after(() => {
     rmSync(socketDir, { recursive: true, force: true });
   });
 
@@ -55,7 +51,7 @@ describe('Unix sockets and custom transports', () => {
 
   it('custom – duplexTransport over a socket the application opened', async () => {
     const client = await pool.connect({
-      transport: duplexTransport(() => netConnect(broker.ports.tcp, '127.0.0.1')),
+      transport: duplexTransport(() => netConnect(mosquitto.broker.ports.tcp, '127.0.0.1')),
     });
     await roundTrip(client, `${prefix}/duplex`);
   });
@@ -63,7 +59,7 @@ describe('Unix sockets and custom transports', () => {
   it('custom – webStreamTransport over a WHATWG readable/writable pair', async () => {
     const client = await pool.connect({
       transport: webStreamTransport(
-        () => Duplex.toWeb(netConnect(broker.ports.tcp, '127.0.0.1')) as unknown as WebStreamPair,
+        () => Duplex.toWeb(netConnect(mosquitto.broker.ports.tcp, '127.0.0.1')) as unknown as WebStreamPair,
       ),
     });
     await roundTrip(client, `${prefix}/web-streams`);

@@ -3,7 +3,7 @@
 // Mosquitto: round trips, order, counts, retained messages, stopping, timeouts, refusals, and MQTT 5 properties over
 // TLS; after each call the helper's client has ended and left no socket or timer behind.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   ConnackError,
   type ConnectPacket,
@@ -21,9 +21,9 @@ import {
   TimeoutError,
   type TransportFactory,
 } from '../../src/node.js';
-import { ClientPool, take, topicPrefix, within } from '../helpers/clients.js';
+import { take, within } from '../helpers/clients.js';
 import { startFakeBroker } from '../helpers/fake-broker.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 15_000 };
 const NOT_AUTHORIZED = 0x87;
@@ -47,23 +47,15 @@ function assertNoNewHandles(before: { sockets: number; timers: number }): void {
 }
 
 describe('one-shot helpers', () => {
-  let broker: Broker;
-  let url: string;
+  const mosquitto = brokerSuite('helpers');
+  const { pool, prefix } = mosquitto;
   let tlsUrl: string;
   let authUrl: string;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('helpers');
 
-  before(async () => {
-    broker = await startBroker();
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
-    tlsUrl = `mqtts://localhost:${broker.ports.tls}`;
-    authUrl = `mqtt://${broker.host}:${broker.ports.auth}`;
-  });
-  afterEach(() => pool.cleanup());
-  after(async () => {
-    await pool.cleanup();
-    await broker?.stop();
+  before(() => {
+    const { host, ports } = mosquitto.broker;
+    tlsUrl = `mqtts://localhost:${ports.tls}`;
+    authUrl = `mqtt://${host}:${ports.auth}`;
   });
 
   /**
@@ -104,9 +96,13 @@ describe('one-shot helpers', () => {
       const topic = `${prefix}/round-trip`;
       const sub = watch();
       const pub = watch();
-      const received = subscribeSimple(url, topic, { qos: 1, timeout: 5_000, onClient: sub.onClient });
+      const received = subscribeSimple(mosquitto.url, topic, {
+        qos: 1,
+        timeout: 5_000,
+        onClient: sub.onClient,
+      });
       await sub.subscribed();
-      const result = await publishSingle(url, topic, 'hello', { qos: 1, onClient: pub.onClient });
+      const result = await publishSingle(mosquitto.url, topic, 'hello', { qos: 1, onClient: pub.onClient });
       assert.equal(result.reasonCode, 0, `reason code ${result.reasonCode}`);
       assert.ok(result.packetId !== undefined && result.packetId > 0, `packetId ${result.packetId}`);
       const message = await within(received, 'subscribeSimple');
@@ -121,12 +117,12 @@ describe('one-shot helpers', () => {
 
   test('publishMultiple – QoS 1 messages arrive in order, one result per message', T, async () => {
     const topic = `${prefix}/multiple`;
-    const observer = await pool.connect(url, { reconnect: false });
+    const observer = await pool.connect(mosquitto.url, { reconnect: false });
     const handle = await observer.subscribe(topic, { qos: 1 });
     const texts = Array.from({ length: 20 }, (_, i) => `m${i}`);
     const pub = watch();
     const results = await publishMultiple(
-      url,
+      mosquitto.url,
       texts.map((payload) => ({ topic, payload, qos: 1 as const })),
       { onClient: pub.onClient },
     );
@@ -150,14 +146,14 @@ describe('one-shot helpers', () => {
   test('subscribeSimple – count 3 over two filters resolves with three messages in order', T, async () => {
     const base = `${prefix}/count`;
     const sub = watch();
-    const received = subscribeSimple(url, [`${base}/a`, `${base}/b/+`], {
+    const received = subscribeSimple(mosquitto.url, [`${base}/a`, `${base}/b/+`], {
       count: 3,
       qos: 1,
       timeout: 5_000,
       onClient: sub.onClient,
     });
     await sub.subscribed();
-    await publishMultiple(url, [
+    await publishMultiple(mosquitto.url, [
       { topic: `${base}/a`, payload: '1', qos: 1 },
       { topic: `${base}/b/x`, payload: '2', qos: 1 },
       { topic: `${base}/a`, payload: '3', qos: 1 },
@@ -177,21 +173,21 @@ describe('one-shot helpers', () => {
     T,
     async () => {
       const topic = `${prefix}/retained`;
-      await publishSingle(url, topic, 'old', { qos: 1, retain: true });
+      await publishSingle(mosquitto.url, topic, 'old', { qos: 1, retain: true });
       try {
-        const first = await subscribeSimple(url, topic, { timeout: 5_000 });
+        const first = await subscribeSimple(mosquitto.url, topic, { timeout: 5_000 });
         assert.equal(first.text(), 'old');
         assert.equal(first.retain, true, 'the retained message, with its flag');
 
         const sub = watch();
-        const received = subscribeSimple(url, topic, {
+        const received = subscribeSimple(mosquitto.url, topic, {
           retained: false,
           qos: 1,
           timeout: 5_000,
           onClient: sub.onClient,
         });
         await sub.subscribed();
-        await publishSingle(url, topic, 'live', { qos: 1 });
+        await publishSingle(mosquitto.url, topic, 'live', { qos: 1 });
         const message = await within(received, 'subscribeSimple');
         assert.equal(message.text(), 'live');
         assert.equal(message.retain, false);
@@ -201,7 +197,7 @@ describe('one-shot helpers', () => {
           'the retained message did arrive first, and was skipped',
         );
       } finally {
-        await publishSingle(url, topic, '', { qos: 1, retain: true });
+        await publishSingle(mosquitto.url, topic, '', { qos: 1, retain: true });
       }
     },
   );
@@ -216,7 +212,7 @@ describe('one-shot helpers', () => {
       const got: string[] = [];
       let clientArg: MqttClient | undefined;
       const running = subscribeCallback(
-        url,
+        mosquitto.url,
         topic,
         async (message, client) => {
           clientArg = client;
@@ -229,7 +225,7 @@ describe('one-shot helpers', () => {
       );
       await sub.subscribed();
       await publishMultiple(
-        url,
+        mosquitto.url,
         ['a', 'b', 'c', 'd'].map((payload) => ({ topic, payload, qos: 1 as const })),
       );
       await within(running, 'subscribeCallback to resolve after the abort');
@@ -246,18 +242,18 @@ describe('one-shot helpers', () => {
     async () => {
       const topic = `${prefix}/callback-end`;
       const first = watch();
-      const ending = subscribeCallback(url, topic, (_m, client) => void client.end(), {
+      const ending = subscribeCallback(mosquitto.url, topic, (_m, client) => void client.end(), {
         onClient: first.onClient,
       });
       await first.subscribed();
-      await publishSingle(url, topic, 'end');
+      await publishSingle(mosquitto.url, topic, 'end');
       await within(ending, 'subscribeCallback to resolve after client.end()');
       assert.equal(await first.ended(), undefined);
 
       const second = watch();
       const boom = new Error('callback failed');
       const failing = subscribeCallback(
-        url,
+        mosquitto.url,
         topic,
         () => {
           throw boom;
@@ -265,7 +261,7 @@ describe('one-shot helpers', () => {
         { onClient: second.onClient },
       );
       await second.subscribed();
-      await publishSingle(url, topic, 'boom');
+      await publishSingle(mosquitto.url, topic, 'boom');
       await assert.rejects(within(failing, 'subscribeCallback to reject'), (e: unknown) => {
         assert.equal(e, boom, `rejected with ${String(e)}`);
         return true;
@@ -279,7 +275,7 @@ describe('one-shot helpers', () => {
     const sub = watch();
     const started = Date.now();
     await assert.rejects(
-      subscribeSimple(url, `${prefix}/silence`, { count: 2, timeout: 300, onClient: sub.onClient }),
+      subscribeSimple(mosquitto.url, `${prefix}/silence`, { count: 2, timeout: 300, onClient: sub.onClient }),
       (e: unknown) => {
         assert.ok(e instanceof TimeoutError, `expected a TimeoutError, got ${String(e)}`);
         assert.equal(e.code, 'MQTT_ERR_TIMEOUT');
@@ -299,7 +295,7 @@ describe('one-shot helpers', () => {
       const sub = watch();
       const stop = new AbortController();
       const reason = new Error('stop');
-      const waiting = subscribeSimple(url, `${prefix}/aborted`, {
+      const waiting = subscribeSimple(mosquitto.url, `${prefix}/aborted`, {
         signal: stop.signal,
         onClient: sub.onClient,
       });
@@ -314,7 +310,7 @@ describe('one-shot helpers', () => {
       // Aborted before the call: no client is even created.
       let created = false;
       await assert.rejects(
-        publishSingle(url, `${prefix}/aborted`, 'x', {
+        publishSingle(mosquitto.url, `${prefix}/aborted`, 'x', {
           signal: stop.signal,
           onClient: () => (created = true),
         }),
@@ -358,8 +354,8 @@ describe('one-shot helpers', () => {
     'publishMultiple – a message the broker refuses (MQTT 5) rejects with PublishError; later ones are not sent',
     T,
     async () => {
-      const { bob } = broker.users;
-      const observer = await pool.connect(url, { reconnect: false });
+      const { bob } = mosquitto.broker.users;
+      const observer = await pool.connect(mosquitto.url, { reconnect: false });
       const handle = await observer.subscribe('public/#', { qos: 1 });
       const base = `public/${prefix}`;
       const pub = watch();
@@ -380,7 +376,7 @@ describe('one-shot helpers', () => {
         },
       );
       assert.equal(await pub.ended(), undefined, 'ended with DISCONNECT');
-      await publishSingle(url, `${base}/ok`, 'sentinel', { qos: 1 });
+      await publishSingle(mosquitto.url, `${base}/ok`, 'sentinel', { qos: 1 });
       const got = await take(handle, 2);
       assert.deepEqual(
         got.map((m) => m.text()),
@@ -450,7 +446,7 @@ describe('one-shot helpers', () => {
     T,
     async () => {
       const topic = `${prefix}/tls-v5`;
-      const tls = { ca: broker.certs.ca.cert };
+      const tls = { ca: mosquitto.broker.certs.ca.cert };
       const v5 = { tls, protocolVersion: 5 as const };
       const sub = watch();
       const received = subscribeSimple(tlsUrl, topic, {
@@ -509,8 +505,8 @@ describe('one-shot helpers', () => {
       const written: Uint8Array[] = [];
       const tlsSocket = socketTransport({
         host: 'localhost',
-        port: broker.ports.tls,
-        tls: { ca: broker.certs.ca.cert },
+        port: mosquitto.broker.ports.tls,
+        tls: { ca: mosquitto.broker.certs.ca.cert },
       });
       const recording: TransportFactory = (handlers) => {
         const t = tlsSocket(handlers);
@@ -565,17 +561,23 @@ describe('one-shot helpers', () => {
         created++;
       };
       const cases: [string, () => Promise<unknown>][] = [
-        ['count 0', () => subscribeSimple(url, 'a', { count: 0, onClient })],
-        ['count 1.5', () => subscribeSimple(url, 'a', { count: 1.5, onClient })],
-        ['no filter', () => subscribeSimple(url, [], { onClient })],
-        ['bad filter', () => subscribeSimple(url, 'a/#/b', { onClient })],
-        ['qos 3', () => subscribeSimple(url, 'a', { qos: 3 as 0, onClient })],
-        ['negative timeout', () => subscribeSimple(url, 'a', { timeout: -1, onClient })],
-        ['no callback', () => subscribeCallback(url, 'a', undefined as unknown as () => void, { onClient })],
-        ['no messages', () => publishMultiple(url, [], { onClient })],
-        ['wildcard topic', () => publishMultiple(url, [{ topic: 'a' }, { topic: 'a/+' }], { onClient })],
-        ['bad payload', () => publishSingle(url, 'a', 42 as unknown as string, { onClient })],
-        ['message qos 3', () => publishMultiple(url, [{ topic: 'a', qos: 3 as 0 }], { onClient })],
+        ['count 0', () => subscribeSimple(mosquitto.url, 'a', { count: 0, onClient })],
+        ['count 1.5', () => subscribeSimple(mosquitto.url, 'a', { count: 1.5, onClient })],
+        ['no filter', () => subscribeSimple(mosquitto.url, [], { onClient })],
+        ['bad filter', () => subscribeSimple(mosquitto.url, 'a/#/b', { onClient })],
+        ['qos 3', () => subscribeSimple(mosquitto.url, 'a', { qos: 3 as 0, onClient })],
+        ['negative timeout', () => subscribeSimple(mosquitto.url, 'a', { timeout: -1, onClient })],
+        [
+          'no callback',
+          () => subscribeCallback(mosquitto.url, 'a', undefined as unknown as () => void, { onClient }),
+        ],
+        ['no messages', () => publishMultiple(mosquitto.url, [], { onClient })],
+        [
+          'wildcard topic',
+          () => publishMultiple(mosquitto.url, [{ topic: 'a' }, { topic: 'a/+' }], { onClient }),
+        ],
+        ['bad payload', () => publishSingle(mosquitto.url, 'a', 42 as unknown as string, { onClient })],
+        ['message qos 3', () => publishMultiple(mosquitto.url, [{ topic: 'a', qos: 3 as 0 }], { onClient })],
         ['bad URL', () => publishSingle('http://localhost', 'a', 'x', { onClient })],
       ];
       for (const [what, call] of cases) {

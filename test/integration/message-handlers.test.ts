@@ -13,7 +13,7 @@
 // and removing the runner's listeners for a while is fragile. So the test uses a subclass that records what
 // `listenerFailed` receives: the documented hook for reporting, and no global state touched.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   InvalidArgumentError,
   type Message,
@@ -21,8 +21,8 @@ import {
   type NodeClientOptions,
   socketTransport,
 } from '../../src/node.js';
-import { ClientPool, type Connected, take, topicPrefix } from '../helpers/clients.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { type Connected, take } from '../helpers/clients.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 10_000 };
 const MARKER = 'marker';
@@ -40,31 +40,15 @@ class RecordingClient extends MqttClient {
 const topics = (messages: readonly Message[]) => messages.map((m) => m.topic);
 
 describe('message handlers', () => {
-  let broker: Broker;
-  let url: string;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('handlers');
-  let tests = 0;
-
-  before(async () => {
-    broker = await startBroker();
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
-  });
-  afterEach(() => pool.cleanup());
-  after(async () => {
-    await pool.cleanup();
-    await broker?.stop();
-  });
-
-  /** A topic base of its own for each test. */
-  const fresh = () => `${prefix}/t${++tests}`;
+  const mosquitto = brokerSuite('handlers');
+  const { pool, fresh } = mosquitto;
 
   /**
    * A client subscribed to `${base}/#` at QoS 1, with an iterator over all its messages opened before anything
    * is published.
    */
   async function subscribed(base: string, options: NodeClientOptions = {}) {
-    const c = await pool.connect(url, { protocolVersion: 5, reconnect: false, ...options });
+    const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false, ...options });
     const all = c.messages({ bufferSize: 1_000 });
     const sub = await c.subscribe(`${base}/#`, { qos: 1 });
     assert.equal(sub.granted, true, `subscription to ${base}/# granted`);
@@ -210,7 +194,7 @@ describe('message handlers', () => {
       const base = fresh();
       const c = pool.add(
         new RecordingClient({
-          transport: socketTransport({ host: broker.host, port: broker.ports.tcp }),
+          transport: socketTransport({ host: mosquitto.broker.host, port: mosquitto.broker.ports.tcp }),
           protocolVersion: 5,
           reconnect: false,
         }),
@@ -351,8 +335,8 @@ describe('message handlers', () => {
     T,
     async () => {
       const base = fresh();
-      const c = await pool.connect(url, { protocolVersion: 5, reconnect: false });
-      const pub = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+      const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
+      const pub = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
       const all = c.messages();
       const filter = `$share/hgroup/${base}/+`;
       const sub = await c.subscribe(filter, { qos: 1 });

@@ -9,10 +9,11 @@ import {
   ConnackError,
   connect,
   type MqttClient,
+  type NodeClientOptions,
   ProtocolError,
   scramSha256,
 } from '../../src/node.js';
-import type { AuthPacket } from '../../src/packet/index.js';
+import type { AuthPacket, ConnackPacket } from '../../src/packet/index.js';
 import { within } from '../helpers/clients.js';
 import { type FakeBroker, type FakeConnection, startFakeBroker } from '../helpers/fake-broker.js';
 import { ScramServer } from '../helpers/scram-server.js';
@@ -49,27 +50,42 @@ async function scramExchange(
   return scram.final(data);
 }
 
-/** Connects a SCRAM client through the fake broker, completing the exchange; returns both sides. */
-async function scramClient(
-  fb: FakeBroker,
-  scram: ScramServer,
-): Promise<{ client: MqttClient; conn: FakeConnection }> {
+/**
+ * Starts `connect()` towards the fake broker with a SCRAM authenticator (user / pencil; `options` on top) and plays
+ * the broker's side of the exchange up to its verdict: the CONNACK is left to the caller.
+ */
+async function scramExchangeAtConnect(fb: FakeBroker, scram: ScramServer, options: NodeClientOptions = {}) {
   const connecting = connect(`mqtt://127.0.0.1:${fb.port}`, {
     protocolVersion: 5,
     reconnect: false,
     authenticator: scramSha256({ username: 'user', password: 'pencil' }),
+    ...options,
   });
   const conn = await fb.nextConnection();
   const c = await conn.expect('connect');
   assert.equal(c.properties?.authenticationMethod, METHOD, 'CONNECT names the method');
   const result = await scramExchange(conn, scram, c.properties?.authenticationData);
-  assert.ok(result.ok, 'the broker accepts the proof');
-  conn.send({
+  return { connecting, conn, result };
+}
+
+/** The accepting CONNACK that ends a SCRAM exchange, carrying `signature` (server-final-message). */
+function scramConnack(signature: Uint8Array): ConnackPacket {
+  return {
     type: 'connack',
     sessionPresent: false,
     reasonCode: 0,
-    properties: { authenticationMethod: METHOD, authenticationData: result.data },
-  });
+    properties: { authenticationMethod: METHOD, authenticationData: signature },
+  };
+}
+
+/** Connects a SCRAM client through the fake broker, completing the exchange; returns both sides. */
+async function scramClient(
+  fb: FakeBroker,
+  scram: ScramServer,
+): Promise<{ client: MqttClient; conn: FakeConnection }> {
+  const { connecting, conn, result } = await scramExchangeAtConnect(fb, scram);
+  assert.ok(result.ok, 'the broker accepts the proof');
+  conn.send(scramConnack(result.data));
   return { client: await within(connecting, 'connect'), conn };
 }
 
@@ -93,27 +109,15 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256 against a scripted broke
   });
 
   it('auth – a PUBLISH right behind the CONNACK waits for the signature check and is then delivered', async () => {
-    const scram = server();
     let early: Promise<string> | undefined;
-    const connecting = connect(`mqtt://127.0.0.1:${fb.port}`, {
-      protocolVersion: 5,
-      reconnect: false,
-      authenticator: scramSha256({ username: 'user', password: 'pencil' }),
+    const { connecting, conn, result } = await scramExchangeAtConnect(fb, server(), {
       // Listen before connecting: the message arrives together with the CONNACK.
       onClient: (c) => {
         early = new Promise<string>((resolve) => c.once('message', (msg) => resolve(msg.topic)));
       },
     });
-    const conn = await fb.nextConnection();
-    const c = await conn.expect('connect');
-    const result = await scramExchange(conn, scram, c.properties?.authenticationData);
     assert.ok(result.ok, 'the broker accepts the proof');
-    conn.send({
-      type: 'connack',
-      sessionPresent: false,
-      reasonCode: 0,
-      properties: { authenticationMethod: METHOD, authenticationData: result.data },
-    });
+    conn.send(scramConnack(result.data));
     conn.send({
       type: 'publish',
       topic: 'early/bird',
@@ -130,38 +134,19 @@ describe('MQTT 5 enhanced authentication (SCRAM-SHA-256 against a scripted broke
   });
 
   it('auth – a wrong server signature: DISCONNECT 0x80 and an AuthenticationError, not a connection', async () => {
-    const scram = server();
-    const connecting = connect(`mqtt://127.0.0.1:${fb.port}`, {
-      protocolVersion: 5,
-      reconnect: false,
-      authenticator: scramSha256({ username: 'user', password: 'pencil' }),
-    });
-    const conn = await fb.nextConnection();
-    const c = await conn.expect('connect');
-    const result = await scramExchange(conn, scram, c.properties?.authenticationData);
+    const { connecting, conn, result } = await scramExchangeAtConnect(fb, server());
     assert.ok(result.ok, 'the broker accepts the proof');
     const forged = new TextEncoder().encode(`v=${Buffer.alloc(32, 9).toString('base64')}`);
-    conn.send({
-      type: 'connack',
-      sessionPresent: false,
-      reasonCode: 0,
-      properties: { authenticationMethod: METHOD, authenticationData: forged },
-    });
+    conn.send(scramConnack(forged));
     await assert.rejects(connecting, AuthenticationError);
     const d = await conn.expect('disconnect');
     assert.equal(d.reasonCode, 0x80, 'the client tells the broker why it leaves');
   });
 
   it('auth – a wrong password: the broker refuses with 0x87, a ConnackError, and no retry', async () => {
-    const scram = server('another password');
-    const connecting = connect(`mqtt://127.0.0.1:${fb.port}`, {
-      protocolVersion: 5,
+    const { connecting, conn, result } = await scramExchangeAtConnect(fb, server('another password'), {
       reconnect: { minDelay: 10, maxDelay: 10 },
-      authenticator: scramSha256({ username: 'user', password: 'pencil' }),
     });
-    const conn = await fb.nextConnection();
-    const c = await conn.expect('connect');
-    const result = await scramExchange(conn, scram, c.properties?.authenticationData);
     assert.equal(result.ok, false, 'the broker rejects the proof');
     conn.send({ type: 'connack', sessionPresent: false, reasonCode: 0x87 });
     const e = await connecting.then(

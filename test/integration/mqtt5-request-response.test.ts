@@ -4,7 +4,7 @@
 // and for timings a real broker will not produce (a PUBACK that never comes). Every step awaits a packet, an
 // event or a promise, never a delay.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import {
   ClientClosedError,
   InvalidArgumentError,
@@ -13,9 +13,9 @@ import {
   type PublishPacket,
   TimeoutError,
 } from '../../src/node.js';
-import { ClientPool, clientId, nextEvent, take, topicPrefix, within } from '../helpers/clients.js';
-import { type FakeBroker, type FakeConnection, startFakeBroker } from '../helpers/fake-broker.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { clientId, nextEvent, take, within } from '../helpers/clients.js';
+import type { FakeConnection } from '../helpers/fake-broker.js';
+import { brokerSuite, fakeBrokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 20_000 };
 const encoder = new TextEncoder();
@@ -49,28 +49,17 @@ async function withoutUnhandledRejections(run: () => Promise<void>): Promise<voi
 }
 
 describe('request / response through Mosquitto (MQTT 5)', () => {
-  let broker: Broker;
-  let url: string;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('reqres');
+  const mosquitto = brokerSuite('reqres');
+  const { pool, prefix } = mosquitto;
   let n = 0;
   let service: string;
 
-  before(async () => {
-    broker = await startBroker();
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
-  });
   beforeEach(() => {
     service = `${prefix}/${++n}/svc/echo`;
   });
-  afterEach(() => pool.cleanup());
-  after(async () => {
-    await pool.cleanup();
-    await broker?.stop();
-  });
 
   const v5 = (tag: string) =>
-    pool.connect(url, { protocolVersion: 5, reconnect: false, clientId: clientId(tag) });
+    pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false, clientId: clientId(tag) });
 
   /**
    * A client subscribed to `topic` that answers every message with `pong:<payload>` through `msg.respond()`.
@@ -320,7 +309,11 @@ describe('request / response through Mosquitto (MQTT 5)', () => {
   });
 
   test('request – an MQTT 3.1.1 client rejects with InvalidArgumentError', T, async () => {
-    const old = await pool.connect(url, { protocolVersion: 4, reconnect: false, clientId: clientId('v4') });
+    const old = await pool.connect(mosquitto.url, {
+      protocolVersion: 4,
+      reconnect: false,
+      clientId: clientId('v4'),
+    });
     await assert.rejects(old.request(service, 'ping', { timeout: 1_000 }), InvalidArgumentError);
     assert.equal(pendingRequests(old), 0);
   });
@@ -338,26 +331,18 @@ describe('request / response through Mosquitto (MQTT 5)', () => {
 });
 
 describe('request / response against the scripted fake broker', () => {
-  let fb: FakeBroker;
-  const pool = new ClientPool();
-
-  beforeEach(async () => {
-    fb = await startFakeBroker();
-  });
-  afterEach(async () => {
-    await pool.cleanup();
-    await fb.close();
-  });
+  const fake = fakeBrokerSuite();
+  const { pool } = fake;
 
   /** A connected MQTT 5 client whose CONNECT asks for Response Information; the broker answers with `info`. */
   async function connected(info?: string): Promise<{ client: MqttClient; conn: FakeConnection }> {
-    const connecting = pool.connect(`mqtt://127.0.0.1:${fb.port}`, {
+    const connecting = pool.connect(`mqtt://127.0.0.1:${fake.broker.port}`, {
       protocolVersion: 5,
       reconnect: false,
       clientId: 'rr-client',
       properties: { requestResponseInformation: true },
     });
-    const conn = await fb.nextConnection();
+    const conn = await fake.broker.nextConnection();
     const c = await conn.expect('connect');
     assert.equal(c.properties?.requestResponseInformation, true, 'CONNECT asks for Response Information');
     conn.send({

@@ -9,19 +9,18 @@
 // client it sends a single copy. A second SUBSCRIBE to the same filter replaces the subscription, identifier
 // included. Nothing here waits for time: "nothing else arrived" is shown by a marker message that comes next.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { MqttClient } from '../../src/client/client.js';
 import {
-  connect,
   InvalidArgumentError,
   type Message,
   type SubscribeOptions,
   type SubscriptionHandle,
 } from '../../src/node.js';
 import type { ConnackProperties } from '../../src/packet/index.js';
-import { ClientPool, noEvent, take, topicPrefix, within } from '../helpers/clients.js';
-import { type FakeBroker, type FakeConnection, startFakeBroker } from '../helpers/fake-broker.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { noEvent, take, within } from '../helpers/clients.js';
+import type { FakeConnection } from '../helpers/fake-broker.js';
+import { brokerSuite, fakeBrokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 10_000 };
 
@@ -35,24 +34,9 @@ function onlyId(h: SubscriptionHandle): number {
 }
 
 describe('MQTT 5 subscriptions – Mosquitto', () => {
-  let broker: Broker;
-  let url: string;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('mqtt5-subs');
-  let tests = 0;
-
-  before(async () => {
-    broker = await startBroker();
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
-  });
-  afterEach(() => pool.cleanup());
-  after(async () => {
-    await pool.cleanup();
-    await broker?.stop();
-  });
-
-  const fresh = () => `${prefix}/t${++tests}`;
-  const v5 = () => pool.connect(url, { protocolVersion: 5, reconnect: false });
+  const mosquitto = brokerSuite('mqtt5-subs');
+  const { pool, fresh } = mosquitto;
+  const v5 = () => pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
 
   test(
     'subscription ids – overlapping handles s/# (QoS 1) and s/+ (QoS 0): one publish, each handle yields it once with its own identifier',
@@ -209,7 +193,7 @@ describe('MQTT 5 subscriptions – Mosquitto', () => {
     T,
     async () => {
       const base = fresh();
-      const c = await pool.connect(url, { protocolVersion: 4, reconnect: false });
+      const c = await pool.connect(mosquitto.url, { protocolVersion: 4, reconnect: false });
       const wide = await c.subscribe(`${base}/s/#`, { qos: 1 });
       const narrow = await c.subscribe(`${base}/s/+`, { qos: 0 });
       assert.deepEqual(
@@ -357,34 +341,16 @@ describe('MQTT 5 subscriptions – Mosquitto', () => {
 });
 
 describe('MQTT 5 subscriptions – the broker’s CONNACK flags (fake broker)', () => {
-  let fb: FakeBroker;
-  const clients: MqttClient[] = [];
-
-  beforeEach(
-    async () => {
-      fb = await startFakeBroker();
-    },
-    { timeout: 5_000 },
-  );
-  // Bounded, so that a client that never closes fails the run instead of hanging it.
-  afterEach(
-    async () => {
-      const open = clients.splice(0);
-      for (const c of open) c.destroy();
-      await Promise.all(open.map((c) => c.closed()));
-      await fb.close();
-    },
-    { timeout: 5_000 },
-  );
+  const fake = fakeBrokerSuite();
+  const { pool } = fake;
 
   /** A v5 client whose CONNACK carries `properties`. */
   async function client(properties?: ConnackProperties): Promise<{ c: MqttClient; conn: FakeConnection }> {
-    const connecting = connect(`mqtt://127.0.0.1:${fb.port}`, {
+    const connecting = pool.connect(`mqtt://127.0.0.1:${fake.broker.port}`, {
       protocolVersion: 5,
       reconnect: false,
-      onClient: (c) => clients.push(c),
     });
-    const conn = await fb.nextConnection();
+    const conn = await fake.broker.nextConnection();
     await conn.expect('connect');
     conn.send({
       type: 'connack',

@@ -4,7 +4,7 @@
 // misbehave, and against a real Mosquitto 2 (Topic Alias Maximum 10 by default). Every step awaits a packet or an
 // event, never a delay.
 import assert from 'node:assert/strict';
-import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import { after, afterEach, before, describe, test } from 'node:test';
 import {
   type ConnackProperties,
   InvalidArgumentError,
@@ -19,25 +19,13 @@ import {
   type TransportFactory,
 } from '../../src/node.js';
 import { ClientPool, clientId, nextEvent, take, topicPrefix, within } from '../helpers/clients.js';
-import { type FakeBroker, type FakeConnection, startFakeBroker } from '../helpers/fake-broker.js';
+import { type FakeConnection, publishPacket } from '../helpers/fake-broker.js';
 import { type Broker, startBroker } from '../helpers/mosquitto.js';
 import { freePorts, waitForPorts } from '../helpers/ports.js';
+import { brokerSuite, fakeBrokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 15_000 };
-const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-function publishPacket(topic: string, payload: string, fields: Partial<PublishPacket> = {}): PublishPacket {
-  return {
-    type: 'publish',
-    topic,
-    payload: encoder.encode(payload),
-    qos: 0,
-    retain: false,
-    dup: false,
-    ...fields,
-  };
-}
 
 /**
  * A TCP transport to 127.0.0.1:`port` that also decodes what the client writes, recording every PUBLISH as it
@@ -79,31 +67,17 @@ function brokerTopics(packets: readonly PublishPacket[], max: number): string[] 
 }
 
 describe('topic aliases with a scripted fake broker', () => {
-  let fb: FakeBroker;
-  const pool = new ClientPool();
-
-  beforeEach(
-    async () => {
-      fb = await startFakeBroker();
-    },
-    { timeout: 5_000 },
-  );
-  afterEach(
-    async () => {
-      await pool.cleanup();
-      await fb.close();
-    },
-    { timeout: 5_000 },
-  );
+  const fake = fakeBrokerSuite();
+  const { pool } = fake;
 
   /** A connected MQTT 5 client, its CONNECT, and the broker's side of the connection. */
   async function connected(options: NodeClientOptions = {}, connackProperties: ConnackProperties = {}) {
-    const connecting = pool.connect(`mqtt://127.0.0.1:${fb.port}`, {
+    const connecting = pool.connect(`mqtt://127.0.0.1:${fake.broker.port}`, {
       protocolVersion: 5,
       reconnect: false,
       ...options,
     });
-    const conn = await fb.nextConnection();
+    const conn = await fake.broker.nextConnection();
     const connect = await conn.expect('connect');
     conn.send({ type: 'connack', sessionPresent: false, reasonCode: 0, properties: connackProperties });
     const client = await connecting;
@@ -212,12 +186,12 @@ describe('topic aliases with a scripted fake broker', () => {
   );
 
   test('fake broker – inbound aliases do not survive a reconnect', T, async () => {
-    const connecting = pool.connect(`mqtt://127.0.0.1:${fb.port}`, {
+    const connecting = pool.connect(`mqtt://127.0.0.1:${fake.broker.port}`, {
       protocolVersion: 5,
       topicAliasMaximum: 5,
       reconnect: { minDelay: 10, maxDelay: 50, jitter: 0 },
     });
-    const first = await fb.nextConnection();
+    const first = await fake.broker.nextConnection();
     await first.expect('connect');
     first.send({ type: 'connack', sessionPresent: false, reasonCode: 0 });
     const client = await connecting;
@@ -226,7 +200,7 @@ describe('topic aliases with a scripted fake broker', () => {
     assert.equal(((await take(inbox, 1)) as Message[])[0]?.topic, 'kept/not');
     const reconnected = nextEvent(client, 'connect');
     first.destroy();
-    const second = await fb.nextConnection();
+    const second = await fake.broker.nextConnection();
     await second.expect('connect');
     second.send({ type: 'connack', sessionPresent: false, reasonCode: 0 });
     await reconnected;
@@ -318,11 +292,11 @@ describe('topic aliases with a scripted fake broker', () => {
     'fake broker – after a reconnect an empty topic with an alias from the previous connection rejects',
     T,
     async () => {
-      const connecting = pool.connect(`mqtt://127.0.0.1:${fb.port}`, {
+      const connecting = pool.connect(`mqtt://127.0.0.1:${fake.broker.port}`, {
         protocolVersion: 5,
         reconnect: { minDelay: 10, maxDelay: 50, jitter: 0 },
       });
-      const first = await fb.nextConnection();
+      const first = await fake.broker.nextConnection();
       await first.expect('connect');
       first.send({
         type: 'connack',
@@ -335,7 +309,7 @@ describe('topic aliases with a scripted fake broker', () => {
       assert.deepEqual([setUp.topic, setUp.properties?.topicAlias], ['per/conn', 1]);
       const reconnected = nextEvent(client, 'connect');
       first.destroy();
-      const second = await fb.nextConnection();
+      const second = await fake.broker.nextConnection();
       await second.expect('connect');
       second.send({
         type: 'connack',
@@ -373,32 +347,20 @@ describe('topic aliases with a scripted fake broker', () => {
 });
 
 describe('topic aliases with Mosquitto', () => {
-  let broker: Broker;
-  let url: string;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('alias');
-
-  before(async () => {
-    broker = await startBroker();
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
-  });
-  afterEach(() => pool.cleanup());
-  after(async () => {
-    await pool.cleanup();
-    await broker?.stop();
-  });
+  const mosquitto = brokerSuite('alias');
+  const { pool, prefix } = mosquitto;
 
   test(
     'mosquitto – autoTopicAlias: 30 QoS 1 messages over 15 topics reach MQTT 5 and 3.1.1 subscribers with the right topics',
     T,
     async () => {
       const base = `${prefix}/auto`;
-      const sub5 = await pool.connect(url, {
+      const sub5 = await pool.connect(mosquitto.url, {
         protocolVersion: 5,
         reconnect: false,
         clientId: clientId('al-s5'),
       });
-      const sub4 = await pool.connect(url, {
+      const sub4 = await pool.connect(mosquitto.url, {
         protocolVersion: 4,
         reconnect: false,
         clientId: clientId('al-s4'),
@@ -413,7 +375,7 @@ describe('topic aliases with Mosquitto', () => {
         reconnect: false,
         autoTopicAlias: true,
         clientId: clientId('al-pub'),
-        transport: tappedTransport(broker.ports.tcp, wire),
+        transport: tappedTransport(mosquitto.broker.ports.tcp, wire),
       });
       const max = publisher.connectInfo.properties?.topicAliasMaximum;
       assert.equal(max, 10, 'Mosquitto 2 announces Topic Alias Maximum 10');
@@ -456,15 +418,15 @@ describe('topic aliases with Mosquitto', () => {
     T,
     async () => {
       const topic = `${prefix}/manual/t`;
-      const sub5 = await pool.connect(url, { protocolVersion: 5, reconnect: false });
-      const sub4 = await pool.connect(url, { protocolVersion: 4, reconnect: false });
+      const sub5 = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
+      const sub4 = await pool.connect(mosquitto.url, { protocolVersion: 4, reconnect: false });
       const in5 = await sub5.subscribe(topic, { qos: 1 });
       const in4 = await sub4.subscribe(topic, { qos: 1 });
       const wire: PublishPacket[] = [];
       const publisher = await pool.connect({
         protocolVersion: 5,
         reconnect: false,
-        transport: tappedTransport(broker.ports.tcp, wire),
+        transport: tappedTransport(mosquitto.broker.ports.tcp, wire),
       });
       await publisher.publish(topic, 'first', { qos: 1, properties: { topicAlias: 7 } });
       await publisher.publish('', 'second', { qos: 1, properties: { topicAlias: 7 } });
@@ -497,7 +459,7 @@ describe('topic aliases with Mosquitto', () => {
     T,
     async () => {
       const topic = `${prefix}/unset/t`;
-      const client = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+      const client = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
       const inbox = await client.subscribe(topic, { qos: 1 });
       await assert.rejects(
         client.publish('', 'x', { qos: 1, properties: { topicAlias: 2 } }),
@@ -521,7 +483,7 @@ describe('topic aliases with Mosquitto', () => {
     'mosquitto – a topic alias from an MQTT 3.1.1 client rejects with InvalidArgumentError',
     T,
     async () => {
-      const client = await pool.connect(url, { protocolVersion: 4, reconnect: false });
+      const client = await pool.connect(mosquitto.url, { protocolVersion: 4, reconnect: false });
       await assert.rejects(
         client.publish(`${prefix}/v4`, 'x', { properties: { topicAlias: 1 } }),
         InvalidArgumentError,

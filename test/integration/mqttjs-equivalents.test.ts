@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import {
   type Authenticator,
   backoffDelay,
@@ -44,19 +44,11 @@ import {
   validateTopicFilter,
   validateTopicName,
 } from '../../src/node.js';
-import {
-  ClientPool,
-  type Connected,
-  clientId,
-  nextEvent,
-  take,
-  topicPrefix,
-  within,
-} from '../helpers/clients.js';
+import { type Connected, clientId, nextEvent, take, within } from '../helpers/clients.js';
 import { acceptedClient, type FakeBroker, startFakeBroker } from '../helpers/fake-broker.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
 import { freePorts } from '../helpers/ports.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 10_000 };
 const utf8 = new TextEncoder();
@@ -108,30 +100,21 @@ function nextEvents<K extends keyof ClientEvents & string>(
 }
 
 describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
-  let broker: Broker;
-  let url: string;
-  let authUrl: string;
-  let observer: Connected;
-  const pool = new ClientPool();
-  const prefix = topicPrefix('mqttjs');
   const socketDir = mkdtempSync(join(tmpdir(), 'mqttkit-mqttjs-'));
   const socketPath = join(socketDir, 'mqtt.sock');
-  let topics = 0;
-  /** A topic of its own for each use. */
-  const fresh = () => `${prefix}/t${++topics}`;
+  // A Unix socket listener besides the harness's TCP, TLS and password listeners, for mqtt+unix://.
+  const mosquitto = brokerSuite('mqttjs', { extraConfig: `listener 0 ${socketPath}\nallow_anonymous true` });
+  const { pool, fresh } = mosquitto;
+  let authUrl: string;
+  let observer: Connected;
 
   before(async () => {
-    // A Unix socket listener besides the harness's TCP, TLS and password listeners, for mqtt+unix://.
-    broker = await startBroker({ extraConfig: `listener 0 ${socketPath}\nallow_anonymous true` });
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
-    authUrl = `mqtt://${broker.host}:${broker.ports.auth}`;
-    observer = await connect(url, { clientId: clientId('observer'), reconnect: false });
+    const { host, ports } = mosquitto.broker;
+    authUrl = `mqtt://${host}:${ports.auth}`;
+    observer = await connect(mosquitto.url, { clientId: clientId('observer'), reconnect: false });
   });
-  afterEach(() => pool.cleanup());
-  after(async () => {
-    await pool.cleanup();
+  after(() => {
     observer?.destroy();
-    await broker?.stop();
     rmSync(socketDir, { recursive: true, force: true });
   });
 
@@ -148,7 +131,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
 
   /** A fault proxy in front of the broker for the duration of `run`. */
   async function withProxy(run: (proxy: FaultProxy, proxyUrl: string) => Promise<void>): Promise<void> {
-    const proxy = await startFaultProxy(broker.ports.tcp);
+    const proxy = await startFaultProxy(mosquitto.broker.ports.tcp);
     try {
       await run(proxy, `mqtt://127.0.0.1:${proxy.port}`);
     } finally {
@@ -161,7 +144,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
 
   it('mqttjs – connectAsync → connect()', T, async () => {
     const connects: unknown[] = [];
-    const client = await pool.connect(url, {
+    const client = await pool.connect(mosquitto.url, {
       onClient: (c) => c.on('connect', (info) => connects.push(info)),
     });
     assert.equal(client.connected, true, 'connected once connect() has resolved');
@@ -209,7 +192,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   it('mqttjs – connect() and manualConnect → createClient() + client.connect()', T, async () => {
     const topic = fresh();
     const seen = await observer.subscribe(topic, { qos: 1 });
-    const client = pool.add(createClient(url));
+    const client = pool.add(createClient(mosquitto.url));
     // Everything waits in the session until the connection is up, as with MQTT.js before its first CONNACK.
     const subscribed = client.subscribe(`${topic}/echo`, { qos: 1 });
     const published = client.publish(topic, 'sent after CONNACK', { qos: 1 });
@@ -229,7 +212,9 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
 
   it('mqttjs – new MqttClient(streamBuilder) → new MqttClient({ transport })', T, async () => {
     const client = pool.add(
-      new MqttClient({ transport: socketTransport({ host: broker.host, port: broker.ports.tcp }) }),
+      new MqttClient({
+        transport: socketTransport({ host: mosquitto.broker.host, port: mosquitto.broker.ports.tcp }),
+      }),
     );
     const info = await client.connect();
     assert.equal(info.reasonCode, 0, 'the client connects over the transport it was given');
@@ -259,24 +244,24 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   });
 
   it('mqttjs – TLS options → tls: { ca, cert, key, servername, rejectUnauthorized }', T, async () => {
-    const { ca, client: cc } = broker.certs;
+    const { ca, client: cc } = mosquitto.broker.certs;
     // Client certificate, CA and SNI name: nested under tls, not at the top level as in MQTT.js.
-    const withCert = await pool.connect(`mqtts://127.0.0.1:${broker.ports.tlsClientCert}`, {
+    const withCert = await pool.connect(`mqtts://127.0.0.1:${mosquitto.broker.ports.tlsClientCert}`, {
       tls: { ca: ca.cert, cert: cc.cert, key: cc.key, servername: 'localhost', ALPNProtocols: ['mqtt'] },
     });
     assert.equal(withCert.connected, true, 'connected with a client certificate');
     // Verification is on by default: without the CA the handshake fails.
     await assert.rejects(
-      pool.connect(`mqtts://localhost:${broker.ports.tls}`, { reconnect: false }),
+      pool.connect(`mqtts://localhost:${mosquitto.broker.ports.tls}`, { reconnect: false }),
       ConnectionError,
     );
-    const unverified = await pool.connect(`mqtts://localhost:${broker.ports.tls}`, {
+    const unverified = await pool.connect(`mqtts://localhost:${mosquitto.broker.ports.tls}`, {
       tls: { rejectUnauthorized: false },
     });
     assert.equal(unverified.connected, true, 'connected without verification when asked in so many words');
     // MQTT.js turns mqtt:// into mqtts:// when given a certificate; mqttkit refuses the contradiction.
     assert.throws(
-      () => createClient(`mqtt://127.0.0.1:${broker.ports.tls}`, { tls: { ca: ca.cert } }),
+      () => createClient(`mqtt://127.0.0.1:${mosquitto.broker.ports.tls}`, { tls: { ca: ca.cert } }),
       InvalidArgumentError,
     );
   });
@@ -285,7 +270,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     'mqttjs – ws://, wss:// and wsOptions → ws:// and wss:// URLs, webSocket { headers, ws }',
     T,
     async () => {
-      const client = await pool.connect(`ws://127.0.0.1:${broker.ports.ws}`, {
+      const client = await pool.connect(`ws://127.0.0.1:${mosquitto.broker.ports.ws}`, {
         webSocket: { headers: { 'X-Trace': 'migration' }, ws: { handshakeTimeout: 5_000 } },
       });
       const topic = fresh();
@@ -299,7 +284,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   it('mqttjs – wx://, ali:// and the mini-program transports → not yet (refused)', T, () => {
     for (const scheme of ['wx', 'wxs', 'ali', 'alis']) {
       assert.throws(
-        () => createClient(`${scheme}://127.0.0.1:${broker.ports.ws}/mqtt`),
+        () => createClient(`${scheme}://127.0.0.1:${mosquitto.broker.ports.ws}/mqtt`),
         (e: unknown) => e instanceof InvalidArgumentError && /unsupported URL scheme/.test(e.message),
         `${scheme}:// is refused`,
       );
@@ -325,28 +310,33 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   );
 
   it('mqttjs – auth and user:pass@ → URL user info, username, password', T, async () => {
-    const { username, password } = broker.users.alice;
-    const fromUrl = await pool.connect(`mqtt://${username}:${password}@${broker.host}:${broker.ports.auth}`);
+    const { username, password } = mosquitto.broker.users.alice;
+    const fromUrl = await pool.connect(
+      `mqtt://${username}:${password}@${mosquitto.broker.host}:${mosquitto.broker.ports.auth}`,
+    );
     assert.equal(fromUrl.connected, true, 'credentials from the URL');
     // The options win over the URL; a password may be bytes.
-    const fromOptions = await pool.connect(`mqtt://${username}:wrong@${broker.host}:${broker.ports.auth}`, {
-      password: utf8.encode(password),
-    });
+    const fromOptions = await pool.connect(
+      `mqtt://${username}:wrong@${mosquitto.broker.host}:${mosquitto.broker.ports.auth}`,
+      {
+        password: utf8.encode(password),
+      },
+    );
     assert.equal(fromOptions.connected, true, 'credentials from the options');
   });
 
   it('mqttjs – query ?clientId= → not yet (clientId option)', T, () => {
-    const fromQuery = pool.add(createClient(`${url}/?clientId=from-the-url`));
+    const fromQuery = pool.add(createClient(`${mosquitto.url}/?clientId=from-the-url`));
     assert.notEqual(fromQuery.clientId, 'from-the-url', 'the query is ignored');
     assert.match(fromQuery.clientId, /^mqttkit_/, 'a generated identifier instead');
-    const fromOptions = pool.add(createClient(url, { clientId: 'from-the-options' }));
+    const fromOptions = pool.add(createClient(mosquitto.url, { clientId: 'from-the-options' }));
     assert.equal(fromOptions.clientId, 'from-the-options', 'the clientId option');
   });
 
   it('mqttjs – servers → servers and serverOrder (or srv through DNS)', T, async () => {
     const [dead] = await freePorts(1);
     const listed = await pool.connect(`mqtt://127.0.0.1:${dead}`, {
-      servers: [{ host: '127.0.0.1', port: broker.ports.tcp }],
+      servers: [{ host: '127.0.0.1', port: mosquitto.broker.ports.tcp }],
     });
     assert.equal(listed.connected, true, 'the second server took over from the dead first one');
     const asked: string[] = [];
@@ -354,7 +344,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
       asked.push(name);
       return [
         { name: '127.0.0.1', port: dead as number, priority: 0, weight: 0 },
-        { name: '127.0.0.1', port: broker.ports.tcp, priority: 1, weight: 0 },
+        { name: '127.0.0.1', port: mosquitto.broker.ports.tcp, priority: 1, weight: 0 },
       ];
     };
     const client = await pool.connect('mqtt+srv://brokers.test', { srv: { resolver } });
@@ -368,24 +358,24 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     const id = generateClientId();
     assert.match(id, /^mqttkit_[0-9a-f]{12}$/, `a generated identifier: ${id}`);
     assert.ok(id.length <= 23, 'within the MQTT 3.1 limit of 23 characters');
-    const named = await pool.connect(url, { clientId: clientId('named') });
+    const named = await pool.connect(mosquitto.url, { clientId: clientId('named') });
     assert.match(named.clientId, /^named-/, 'the given identifier is used');
     // An empty identifier lets an MQTT 5 broker assign one; the client reports the broker's choice.
-    const assigned = await pool.connect(url, { clientId: '', protocolVersion: 5 });
+    const assigned = await pool.connect(mosquitto.url, { clientId: '', protocolVersion: 5 });
     const chosen = assigned.connectInfo.properties?.assignedClientIdentifier;
     assert.ok(chosen !== undefined && chosen !== '', 'Mosquitto assigned an identifier');
     assert.equal(assigned.clientId, chosen, 'client.clientId is the assigned one');
     // MQTT.js throws for clean: false without a clientId; mqttkit generates one (pass your own to resume it later).
-    assert.match(pool.add(createClient(url, { clean: false })).clientId, /^mqttkit_/, 'generated');
+    assert.match(pool.add(createClient(mosquitto.url, { clean: false })).clientId, /^mqttkit_/, 'generated');
   });
 
   it('mqttjs – protocolVersion and protocolId → protocolVersion 3, 4, 5 or auto', T, async () => {
     for (const version of [3, 4, 5] as const) {
-      const client = await pool.connect(url, { protocolVersion: version });
+      const client = await pool.connect(mosquitto.url, { protocolVersion: version });
       assert.equal(client.protocolVersion, version, `MQTT level ${version}`);
       assert.equal(client.connectInfo.protocolVersion, version, `ConnectInfo says ${version}`);
     }
-    const auto = await pool.connect(url, { protocolVersion: 'auto' });
+    const auto = await pool.connect(mosquitto.url, { protocolVersion: 'auto' });
     assert.equal(auto.protocolVersion, 5, "'auto' starts with MQTT 5");
   });
 
@@ -398,14 +388,14 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
       sessionExpiryInterval: 60,
       reconnect: false,
     };
-    const first = await pool.connect(url, options);
+    const first = await pool.connect(mosquitto.url, options);
     await first.subscribe(topic, { qos: 1 });
     first.destroy();
     await first.closed();
     await observer.publish(topic, 'while away', { qos: 1 });
     let inbox: AsyncIterableIterator<Message> | undefined;
     // The broker sends the stored message right after CONNACK: listen before connecting.
-    const second = await pool.connect(url, { ...options, onClient: (c) => (inbox = c.messages()) });
+    const second = await pool.connect(mosquitto.url, { ...options, onClient: (c) => (inbox = c.messages()) });
     assert.equal(second.connectInfo.sessionPresent, true, 'the broker kept the session');
     assert.ok(inbox !== undefined, 'the iterator exists');
     const [m] = await take(inbox, 1);
@@ -413,10 +403,10 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     // MQTT 5 (what 'auto' picks) without a Session Expiry Interval: the session ends with the connection.
     const shortId = clientId('short');
     const short: NodeClientOptions = { clientId: shortId, clean: false, reconnect: false };
-    const once = await pool.connect(url, short);
+    const once = await pool.connect(mosquitto.url, short);
     assert.equal(once.protocolVersion, 5, 'MQTT 5');
     await once.end();
-    const again = await pool.connect(url, short);
+    const again = await pool.connect(mosquitto.url, short);
     assert.equal(again.connectInfo.sessionPresent, false, 'clean: false alone kept nothing in MQTT 5');
   });
 
@@ -452,12 +442,15 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   it('mqttjs – will and end(true) → will, destroy(), end({ reasonCode: 0x04 })', T, async () => {
     const topic = fresh();
     const wills = await observer.subscribe(topic, { qos: 1 });
-    const a = await pool.connect(url, { will: { topic, payload: 'a is gone', qos: 1 } });
+    const a = await pool.connect(mosquitto.url, { will: { topic, payload: 'a is gone', qos: 1 } });
     a.destroy(); // MQTT.js end(true): no DISCONNECT, so the broker publishes the will
     await a.closed();
     const [first] = await take(wills, 1);
     assert.equal(first?.text(), 'a is gone', 'the will of a destroyed client');
-    const b = await pool.connect(url, { protocolVersion: 5, will: { topic, payload: 'b is gone', qos: 1 } });
+    const b = await pool.connect(mosquitto.url, {
+      protocolVersion: 5,
+      will: { topic, payload: 'b is gone', qos: 1 },
+    });
     await b.end({ reasonCode: 0x04 }); // Disconnect with Will Message
     const [second] = await take(wills, 1);
     assert.equal(second?.text(), 'b is gone', 'the will of a client that ended with reason 0x04');
@@ -468,7 +461,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     T,
     async () => {
       const { logger, packets } = recorder();
-      await pool.connect(url, {
+      await pool.connect(mosquitto.url, {
         protocolVersion: 5,
         logger,
         logPackets: true,
@@ -681,7 +674,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     T,
     async () => {
       const { logger, packets } = recorder();
-      const client = await pool.connect(url, { logger, logPackets: true });
+      const client = await pool.connect(mosquitto.url, { logger, logPackets: true });
       const base = fresh();
       await client.subscribe([`${base}/a`, `${base}/b`, `${base}/c`], { qos: 1 });
       await client.subscribe(`${base}/a`, { qos: 1 });
@@ -698,9 +691,9 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   it('mqttjs – queueQoSZero → queueQoS0', T, async () => {
     const topic = fresh();
     const seen = await observer.subscribe(topic);
-    const strict = pool.add(createClient(url, { queueQoS0: false }));
+    const strict = pool.add(createClient(mosquitto.url, { queueQoS0: false }));
     await assert.rejects(strict.publish(topic, 'never sent'), ConnectionError);
-    const queued = pool.add(createClient(url));
+    const queued = pool.add(createClient(mosquitto.url));
     const publishing = queued.publish(topic, 'queued while offline');
     await queued.connect();
     await within(publishing, 'the queued QoS 0 publish');
@@ -738,7 +731,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     const noClash: [Clash] extends [never] ? true : false = true;
     assert.equal(noClash, true, 'no MQTT.js option name is an mqttkit option');
     const lenient = pool.add(
-      createClient(url, Object.fromEntries(absent.map((k) => [k, 1])) as NodeClientOptions),
+      createClient(mosquitto.url, Object.fromEntries(absent.map((k) => [k, 1])) as NodeClientOptions),
     );
     assert.equal(lenient.connected, false, 'createClient() accepts unknown options without a word');
     // Run-time half: from JavaScript, MQTT.js spellings are ignored without a word. keepalive (lower case) leaves
@@ -750,13 +743,13 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
       logger,
       logPackets: true,
     } as unknown as NodeClientOptions;
-    const client = await pool.connect(url, mqttJsStyle);
+    const client = await pool.connect(mosquitto.url, mqttJsStyle);
     assert.equal(packets('sent', 'CONNECT')[0]?.['keepAlive'], 60, 'keepalive was ignored');
     assert.equal(client.connected, true, 'and the client connected as if it had not been given');
   });
 
   it('mqttjs – host, port, hostname → host, port', T, async () => {
-    const client = await pool.connect({ host: broker.host, port: broker.ports.tcp });
+    const client = await pool.connect({ host: mosquitto.broker.host, port: mosquitto.broker.ports.tcp });
     assert.equal(client.connected, true, 'connected with host and port, no URL');
   });
 
@@ -769,14 +762,14 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
       const topic = fresh();
       const seen = await observer.subscribe(topic, { qos: 1 });
       const session = new MemorySessionStore();
-      const first = pool.add(createClient(url, { session }));
+      const first = pool.add(createClient(mosquitto.url, { session }));
       const abandoned = first.publish(topic, 'carried over', { qos: 1 });
       assert.equal(session.queueLength, 1, 'in the store as soon as publish() returns (MQTT.js cbStorePut)');
       first.destroy();
       await assert.rejects(abandoned, ClientClosedError);
       assert.equal(session.queueLength, 1, 'the message outlives the client in its store');
       // MQTT.js reconnect() after end(): here a new client, given the same session store.
-      const second = await pool.connect(url, { session });
+      const second = await pool.connect(mosquitto.url, { session });
       const [m] = await take(seen, 1);
       assert.equal(m?.text(), 'carried over', 'the new client sent what the old one left');
       // Acknowledgements come in order: once a later message is acknowledged, the carried-over one is too. (Not
@@ -790,7 +783,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     'mqttjs – getLastMessageId and messageIdProvider → PublishResult.packetId and publishTracked()',
     T,
     async () => {
-      const client = await pool.connect(url);
+      const client = await pool.connect(mosquitto.url);
       const topic = fresh();
       const results = await Promise.all([1, 2, 3].map((i) => client.publish(topic, `m${i}`, { qos: 1 })));
       const ids = results.map((r) => r.packetId);
@@ -807,7 +800,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   );
 
   it('mqttjs – customHandleAcks and handleMessage → manualAck and message.ack()', T, async () => {
-    const client = await pool.connect(url, { protocolVersion: 5, manualAck: true });
+    const client = await pool.connect(mosquitto.url, { protocolVersion: 5, manualAck: true });
     const topic = fresh();
     const sub = await client.subscribe(topic, { qos: 1 });
     await observer.publish(topic, 'ack me', { qos: 1 });
@@ -821,7 +814,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
 
   it('mqttjs – autoAssignTopicAlias and autoUseTopicAlias → autoTopicAlias', T, async () => {
     const { logger, packets } = recorder();
-    const client = await pool.connect(url, {
+    const client = await pool.connect(mosquitto.url, {
       protocolVersion: 5,
       autoTopicAlias: true,
       logger,
@@ -849,7 +842,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
 
   it('mqttjs – log, packetsend and packetreceive → logger and logPackets', T, async () => {
     const { logger, lines, packets } = recorder();
-    const client = await pool.connect(url, { logger, logPackets: true });
+    const client = await pool.connect(mosquitto.url, { logger, logPackets: true });
     await client.publish(fresh(), 'payload', { qos: 1 });
     const messages = lines.map((l) => l.message);
     for (const m of ['sent CONNECT', 'received CONNACK', 'sent PUBLISH', 'received PUBACK'])
@@ -867,7 +860,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   it('mqttjs – publish and publishAsync → publish()', T, async () => {
     const topic = fresh();
     const seen = await observer.subscribe(topic, { qos: 2 });
-    const client = await pool.connect(url);
+    const client = await pool.connect(mosquitto.url);
     const completed: unknown[] = [];
     client.on('publish', (r) => completed.push(r));
     const r0 = await client.publish(topic, 'q0');
@@ -892,7 +885,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   it('mqttjs – publish properties → properties (userProperties as pairs)', T, async () => {
     const topic = fresh();
     const seen = await observer.subscribe(topic, { qos: 1 });
-    const client = await pool.connect(url, { protocolVersion: 5 });
+    const client = await pool.connect(mosquitto.url, { protocolVersion: 5 });
     await client.publish(topic, '{"ok":true}', {
       qos: 1,
       properties: {
@@ -930,7 +923,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   });
 
   it('mqttjs – message event → message event with a Message', T, async () => {
-    const client = await pool.connect(url);
+    const client = await pool.connect(mosquitto.url);
     const topic = fresh();
     const sub = await client.subscribe(topic, { qos: 1 });
     const events: Message[] = [];
@@ -956,7 +949,11 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
       (e: unknown) =>
         e instanceof ConnackError && e.reasonCode === 0x87 && isMqttError(e) && e.code === 'MQTT_ERR_CONNACK',
     );
-    const bob = await pool.connect(authUrl, { protocolVersion: 5, ...broker.users.bob, reconnect: false });
+    const bob = await pool.connect(authUrl, {
+      protocolVersion: 5,
+      ...mosquitto.broker.users.bob,
+      reconnect: false,
+    });
     await assert.rejects(
       bob.publish('private/x', 'denied', { qos: 1 }),
       (e: unknown) => e instanceof PublishError && e.reasonCode === 0x87 && e.code === 'MQTT_ERR_PUBLISH',
@@ -964,7 +961,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   });
 
   it('mqttjs – subscribe and subscribeAsync → subscribe() and SubscriptionHandle', T, async () => {
-    const client = await pool.connect(url);
+    const client = await pool.connect(mosquitto.url);
     const base = fresh();
     const handle = await client.subscribe([`${base}/a`, `${base}/b/+`], { qos: 1 });
     assert.deepEqual(handle.topicFilters, [`${base}/a`, `${base}/b/+`]);
@@ -981,7 +978,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
 
   it('mqttjs – nl, rap, rh → noLocal, retainAsPublished, retainHandling', T, async () => {
     const base = fresh();
-    const client = await pool.connect(url, { protocolVersion: 5 });
+    const client = await pool.connect(mosquitto.url, { protocolVersion: 5 });
     // noLocal: the client's own message is not sent back; the observer's, published after it, is.
     const nl = await client.subscribe(`${base}/nl`, { qos: 1, noLocal: true });
     await client.publish(`${base}/nl`, 'own', { qos: 1 });
@@ -1017,7 +1014,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   });
 
   it('mqttjs – unsubscribe and unsubscribeAsync → unsubscribe() and handle.unsubscribe()', T, async () => {
-    const client = await pool.connect(url, { protocolVersion: 5 });
+    const client = await pool.connect(mosquitto.url, { protocolVersion: 5 });
     const base = fresh();
     const handle = await client.subscribe(`${base}/a`, { qos: 1 });
     const r = await handle.unsubscribe();
@@ -1038,7 +1035,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     T,
     async () => {
       const topic = fresh();
-      const client = await pool.connect(url);
+      const client = await pool.connect(mosquitto.url);
       const closes: (Error | undefined)[] = [];
       client.on('close', (e) => closes.push(e));
       const pending = Array.from({ length: 20 }, (_, i) => client.publish(topic, `m${i}`, { qos: 1 }));
@@ -1067,7 +1064,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   it('mqttjs – removeOutgoingMessage → not yet (signal only rejects the promise)', T, async () => {
     const topic = fresh();
     const seen = await observer.subscribe(topic, { qos: 1 });
-    const client = pool.add(createClient(url));
+    const client = pool.add(createClient(mosquitto.url));
     const ac = new AbortController();
     const publishing = client.publish(topic, 'sent anyway', { qos: 1, signal: ac.signal });
     ac.abort(new Error('changed my mind'));
@@ -1078,7 +1075,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   });
 
   it('mqttjs – client fields and methods without a counterpart → not on MqttClient', T, () => {
-    const client = pool.add(createClient(url));
+    const client = pool.add(createClient(mosquitto.url));
     const missing = [
       'reconnecting',
       'disconnecting',
@@ -1133,7 +1130,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   });
 
   it('mqttjs – message event with per-topic routing → addMessageHandler()', T, async () => {
-    const client = await pool.connect(url);
+    const client = await pool.connect(mosquitto.url);
     const base = fresh();
     const inbox = client.messages();
     await client.subscribe(`${base}/#`, { qos: 1 });

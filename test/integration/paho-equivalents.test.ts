@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { createSecureContext } from 'node:tls';
 import {
   type AckResult,
@@ -63,17 +63,18 @@ import {
   subscribeCallback,
   subscribeSimple,
   TimeoutError,
+  TopicRouter,
   type TransportFactory,
   topicMatchesSub,
   V3_CONNACK_TO_REASON,
   validateTopicFilter,
   validateTopicName,
 } from '../../src/node.js';
-import { ClientPool, clientId, nextEvent, take, topicPrefix, within } from '../helpers/clients.js';
+import { clientId, nextEvent, take, topicPrefix, within } from '../helpers/clients.js';
 import { acceptedClient, startFakeBroker } from '../helpers/fake-broker.js';
 import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
 import { freePorts } from '../helpers/ports.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 10_000 };
 const FAST = { minDelay: 10, maxDelay: 50, jitter: 0 } as const;
@@ -174,34 +175,25 @@ function netTransport(port: number, log: SocketLog, localPort?: number): Transpo
 }
 
 describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
-  let broker: Broker;
+  const socketPath = join(tmpdir(), `mqttkit-paho-${process.pid}.sock`);
+  const mosquitto = brokerSuite('paho-eq', {
+    extraConfig: `\nmax_packet_size ${BROKER_MAX_PACKET}\n\nlistener 0 ${socketPath}\nallow_anonymous true\n`,
+  });
+  const { pool, fresh } = mosquitto;
   let proxy: FaultProxy;
-  let url: string;
   let authUrl: string;
   let tlsUrl: string;
   let proxyUrl: string;
-  const socketPath = join(tmpdir(), `mqttkit-paho-${process.pid}.sock`);
-  const pool = new ClientPool();
-  const prefix = topicPrefix('paho-eq');
-  let tests = 0;
-  /** A topic base of its own for each test. */
-  const fresh = () => `${prefix}/t${++tests}`;
 
   before(async () => {
-    broker = await startBroker({
-      extraConfig: `\nmax_packet_size ${BROKER_MAX_PACKET}\n\nlistener 0 ${socketPath}\nallow_anonymous true\n`,
-    });
-    proxy = await startFaultProxy(broker.ports.tcp);
-    url = `mqtt://${broker.host}:${broker.ports.tcp}`;
-    authUrl = `mqtt://${broker.host}:${broker.ports.auth}`;
-    tlsUrl = `mqtts://${broker.host}:${broker.ports.tls}`;
+    const { host, ports } = mosquitto.broker;
+    proxy = await startFaultProxy(ports.tcp);
+    authUrl = `mqtt://${host}:${ports.auth}`;
+    tlsUrl = `mqtts://${host}:${ports.tls}`;
     proxyUrl = `mqtt://127.0.0.1:${proxy.port}`;
   });
-  afterEach(() => pool.cleanup());
   after(async () => {
-    await pool.cleanup();
     await proxy?.close();
-    await broker?.stop();
     rmSync(socketPath, { force: true });
   });
 
@@ -229,16 +221,16 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   // --- Client(): the constructor and its parameters --------------------------------------------------------------
 
   it('paho – Client → connect(url, options), createClient or new MqttClient', T, async () => {
-    const a = await pool.connect(url, { reconnect: false });
+    const a = await pool.connect(mosquitto.url, { reconnect: false });
     assert.equal(a.connected, true, 'connect() resolves with a connected client');
     assert.equal(a.connectInfo.reasonCode, ReasonCode.Success);
 
-    const b = pool.add(createClient(url, { reconnect: false }));
+    const b = pool.add(createClient(mosquitto.url, { reconnect: false }));
     assert.equal(b.connected, false, 'createClient() does not connect');
     const info = await b.connect();
     assert.equal(info.reasonCode, ReasonCode.Success);
 
-    const transport = socketTransport({ host: broker.host, port: broker.ports.tcp });
+    const transport = socketTransport({ host: mosquitto.broker.host, port: mosquitto.broker.ports.tcp });
     const c = pool.add(new MqttClient({ transport, reconnect: false }));
     await c.connect();
     assert.equal(c.connected, true, 'new MqttClient({ transport }) then connect()');
@@ -246,14 +238,18 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – client_id → clientId option', T, async () => {
     const id = clientId('paho-id');
-    const named = await pool.connect(url, { clientId: id, reconnect: false });
+    const named = await pool.connect(mosquitto.url, { clientId: id, reconnect: false });
     assert.equal(named.clientId, id);
 
-    const generated = await pool.connect(url, { reconnect: false });
+    const generated = await pool.connect(mosquitto.url, { reconnect: false });
     assert.match(generated.clientId, /^mqttkit_[0-9a-f]{12}$/, 'generated when absent');
     assert.match(generateClientId(), /^mqttkit_[0-9a-f]{12}$/);
 
-    const assigned = await pool.connect(url, { clientId: '', protocolVersion: 5, reconnect: false });
+    const assigned = await pool.connect(mosquitto.url, {
+      clientId: '',
+      protocolVersion: 5,
+      reconnect: false,
+    });
     assert.equal(assigned.clientId, assigned.connectInfo.properties?.assignedClientIdentifier);
     assert.ok(assigned.clientId.length > 0, 'an empty id asks an MQTT 5 broker to assign one');
   });
@@ -261,19 +257,19 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   it('paho – clean_session → clean option', T, async () => {
     const id = clientId('paho-clean');
     const options = { protocolVersion: 4, clientId: id, reconnect: false } as const;
-    const first = await pool.connect(url, { ...options, clean: false });
+    const first = await pool.connect(mosquitto.url, { ...options, clean: false });
     await first.subscribe(`${fresh()}/#`, { qos: 1 });
     await first.end();
-    const again = await pool.connect(url, { ...options, clean: false });
+    const again = await pool.connect(mosquitto.url, { ...options, clean: false });
     assert.equal(again.connectInfo.sessionPresent, true, 'clean: false resumes the session');
     await again.end();
-    const clean = await pool.connect(url, { ...options, clean: true });
+    const clean = await pool.connect(mosquitto.url, { ...options, clean: true });
     assert.equal(clean.connectInfo.sessionPresent, false, 'clean: true starts a new one');
   });
 
   it('paho – userdata → userData option and client.userData', T, async () => {
     const data = { room: 'kitchen' };
-    const c = await pool.connect(url, { userData: data, reconnect: false });
+    const c = await pool.connect(mosquitto.url, { userData: data, reconnect: false });
     assert.equal(c.userData, data, 'user_data_get');
     c.userData = { room: 'hall' };
     assert.deepEqual(c.userData, { room: 'hall' }, 'user_data_set');
@@ -282,11 +278,11 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   it('paho – protocol → protocolVersion option and client.protocolVersion', T, async () => {
     assert.deepEqual([ProtocolVersion.V3_1, ProtocolVersion.V3_1_1, ProtocolVersion.V5], [3, 4, 5]);
     for (const version of [3, 4, 5] as const) {
-      const c = await pool.connect(url, { protocolVersion: version, reconnect: false });
+      const c = await pool.connect(mosquitto.url, { protocolVersion: version, reconnect: false });
       assert.equal(c.protocolVersion, version);
       assert.equal(c.connectInfo.protocolVersion, version);
     }
-    const auto = await pool.connect(url, { reconnect: false });
+    const auto = await pool.connect(mosquitto.url, { reconnect: false });
     assert.equal(auto.protocolVersion, 5, "'auto' (the default) connects with MQTT 5 to Mosquitto 2");
   });
 
@@ -326,9 +322,14 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   it('paho – manual_ack → manualAck option and message.ack()', T, async () => {
     const topic = `${fresh()}/ack`;
     const log = new RecordingLogger();
-    const rx = await pool.connect(url, { manualAck: true, logPackets: true, logger: log, reconnect: false });
+    const rx = await pool.connect(mosquitto.url, {
+      manualAck: true,
+      logPackets: true,
+      logger: log,
+      reconnect: false,
+    });
     const sub = await rx.subscribe(topic, { qos: 1 });
-    const tx = await pool.connect(url, { reconnect: false });
+    const tx = await pool.connect(mosquitto.url, { reconnect: false });
     await tx.publish(topic, 'ack me', { qos: 1 });
     const [m] = await take(sub, 1);
     assert.ok(m !== undefined, 'the message arrived');
@@ -342,15 +343,21 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   // --- Client properties -------------------------------------------------------------------------------------------
 
   it('paho – host, port → host and port options or the URL', T, async () => {
-    const c = await pool.connect({ host: broker.host, port: broker.ports.tcp, reconnect: false });
+    const c = await pool.connect({
+      host: mosquitto.broker.host,
+      port: mosquitto.broker.ports.tcp,
+      reconnect: false,
+    });
     assert.equal(c.connected, true, 'host and port options');
-    const d = await pool.connect(`mqtt://${broker.host}:${broker.ports.tcp}`, { reconnect: false });
+    const d = await pool.connect(`mqtt://${mosquitto.broker.host}:${mosquitto.broker.ports.tcp}`, {
+      reconnect: false,
+    });
     assert.equal(d.connected, true, 'a URL');
   });
 
   it('paho – keepalive → keepAlive option', T, async () => {
     const log = new RecordingLogger();
-    await pool.connect(url, { keepAlive: 17, logPackets: true, logger: log, reconnect: false });
+    await pool.connect(mosquitto.url, { keepAlive: 17, logPackets: true, logger: log, reconnect: false });
     const [line] = log.named('sent CONNECT');
     assert.equal(line?.fields?.['keepAlive'], 17, 'the CONNECT carries the keep-alive in seconds');
   });
@@ -375,12 +382,15 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – username_pw_set → username and password options or the URL', T, async () => {
-    const { username, password } = broker.users.alice;
+    const { username, password } = mosquitto.broker.users.alice;
     const a = await pool.connect(authUrl, { username, password, reconnect: false });
     assert.equal(a.connected, true, 'options');
-    const b = await pool.connect(`mqtt://${username}:${password}@${broker.host}:${broker.ports.auth}`, {
-      reconnect: false,
-    });
+    const b = await pool.connect(
+      `mqtt://${username}:${password}@${mosquitto.broker.host}:${mosquitto.broker.ports.auth}`,
+      {
+        reconnect: false,
+      },
+    );
     assert.equal(b.connected, true, 'user information in the URL');
     const bytes = new TextEncoder().encode(password);
     const c = await pool.connect(authUrl, { username, password: bytes, reconnect: false });
@@ -394,9 +404,54 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     }
   });
 
+  it('paho – username_pw_set → client.setCredentials(username, password)', T, async () => {
+    // bob may only publish under public/, alice anywhere (the auth listener's ACL). A proxy of this test's own in
+    // front of the password listener forces the reconnect.
+    const authProxy = await startFaultProxy(mosquitto.broker.ports.auth);
+    try {
+      const { bob, alice } = mosquitto.broker.users;
+      const topic = `${fresh()}/private`;
+      const c = await pool.connect(`mqtt://127.0.0.1:${authProxy.port}`, {
+        protocolVersion: 5,
+        username: bob.username,
+        password: bob.password,
+        reconnect: FAST,
+      });
+      c.setCredentials(alice.username, alice.password);
+      await assert.rejects(
+        c.publish(topic, 'as bob', { qos: 1 }),
+        (e: unknown) => e instanceof PublishError && e.reasonCode === ReasonCode.NotAuthorized,
+        'the current connection keeps the credentials it was made with',
+      );
+      const back = nextEvent(c, 'connect');
+      authProxy.drop();
+      await back;
+      const done = await c.publish(topic, 'as alice', { qos: 1 });
+      assert.equal(isFailure(done.reasonCode), false, 'accepted: the reconnection used the new credentials');
+
+      // No arguments: the next connection is anonymous, which this listener refuses (for good: not retryable).
+      c.setCredentials();
+      const failed = nextEvent(c, 'connectFailure');
+      authProxy.drop();
+      const [refused] = await failed;
+      assert.ok(
+        refused instanceof ConnackError && refused.reasonCode === ReasonCode.NotAuthorized,
+        `refused without credentials, got ${String(refused)}`,
+      );
+      assert.equal(await within(c.closed(), 'the client ends'), refused);
+    } finally {
+      await authProxy.close();
+    }
+  });
+
   it('paho – max_inflight_messages → maxInflight option', T, async () => {
     const log = new RecordingLogger();
-    const c = await pool.connect(url, { maxInflight: 2, logPackets: true, logger: log, reconnect: false });
+    const c = await pool.connect(mosquitto.url, {
+      maxInflight: 2,
+      logPackets: true,
+      logger: log,
+      reconnect: false,
+    });
     const topic = `${fresh()}/inflight`;
     await Promise.all(Array.from({ length: 6 }, (_, i) => c.publish(topic, `m${i}`, { qos: 1 })));
     let open = 0;
@@ -410,7 +465,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – max_queued_messages → maxQueued option and QueueFullError', T, async () => {
-    const c = pool.add(createClient(url, { maxQueued: 2, reconnect: false }));
+    const c = pool.add(createClient(mosquitto.url, { maxQueued: 2, reconnect: false }));
     const topic = `${fresh()}/queued`;
     const queued = [c.publish(topic, '1', { qos: 1 }), c.publish(topic, '2', { qos: 1 })];
     await assert.rejects(c.publish(topic, '3', { qos: 1 }), QueueFullError);
@@ -421,7 +476,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – will_set → will option', T, async () => {
     const topic = `${fresh()}/will`;
-    const watcher = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const watcher = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const sub = await watcher.subscribe(topic, { qos: 1 });
     const will = {
       topic,
@@ -430,7 +485,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
       retain: false,
       properties: { contentType: 'text/plain' },
     } as const;
-    const dying = await pool.connect(url, { protocolVersion: 5, will, reconnect: false });
+    const dying = await pool.connect(mosquitto.url, { protocolVersion: 5, will, reconnect: false });
     dying.destroy();
     const [m] = await take(sub, 1);
     assert.equal(m?.text(), 'gone');
@@ -438,22 +493,81 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     assert.equal(m?.properties?.contentType, 'text/plain', 'will properties');
   });
 
+  it('paho – will_set → client.setWill(will)', T, async () => {
+    const topic = `${fresh()}/will`;
+    const watcher = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
+    const sub = await watcher.subscribe(topic, { qos: 1 });
+    const c = await pool.connect(proxyUrl, {
+      protocolVersion: 5,
+      will: { topic, payload: 'first', qos: 1 },
+      reconnect: FAST,
+    });
+    assert.throws(() => c.setWill({ topic: `${topic}/#`, payload: 'x' }), InvalidArgumentError, 'checked');
+    c.setWill({ topic, payload: 'second', qos: 1, properties: { contentType: 'text/plain' } });
+    // The connection lost through the proxy still had the first will; the reconnection carries the second.
+    const back = nextEvent(c, 'connect');
+    proxy.drop();
+    await back;
+    c.destroy();
+    const got = await take(sub, 2);
+    assert.deepEqual(
+      got.map((m) => m.text()),
+      ['first', 'second'],
+      'the new will takes effect on the next connection',
+    );
+    assert.equal(got[1]?.properties?.contentType, 'text/plain', 'with its properties');
+  });
+
+  it('paho – will_clear → client.setWill()', T, async () => {
+    const base = fresh();
+    const watcher = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
+    const sub = await watcher.subscribe(`${base}/#`, { qos: 1 });
+    const c = await pool.connect(proxyUrl, {
+      protocolVersion: 5,
+      will: { topic: `${base}/will`, payload: 'kept', qos: 1 },
+      reconnect: FAST,
+    });
+    c.setWill();
+    const back = nextEvent(c, 'connect');
+    proxy.drop();
+    await back;
+    c.destroy();
+    await c.closed();
+    // A client with the same identifier is accepted only once the broker has dealt with the destroyed connection
+    // (and so published its will, had it one); its marker comes after.
+    const next = await pool.connect(mosquitto.url, {
+      clientId: c.clientId,
+      protocolVersion: 5,
+      reconnect: false,
+    });
+    await next.publish(`${base}/marker`, 'marker', { qos: 1 });
+    const got = await take(sub, 2);
+    assert.deepEqual(
+      got.map((m) => m.text()),
+      ['kept', 'marker'],
+      'the connection lost first kept its will; the one made after setWill() had none',
+    );
+  });
+
   it('paho – logger → logger option', T, async () => {
     const log = new RecordingLogger();
-    await pool.connect(url, { logger: log, reconnect: false });
+    await pool.connect(mosquitto.url, { logger: log, reconnect: false });
     const line = await log.until((l) => l.message.startsWith('connected'), 'the connected line');
     assert.equal(line.level, 'info');
 
     const sink = new RecordingLogger();
-    const c = await pool.connect(url, { logger: createLogger({ level: 'warn', sink }), reconnect: false });
+    const c = await pool.connect(mosquitto.url, {
+      logger: createLogger({ level: 'warn', sink }),
+      reconnect: false,
+    });
     await c.end();
     assert.deepEqual(sink.lines, [], 'a level filters (LOGGING_LEVEL)');
-    const quiet = await pool.connect(url, { logger: NOOP_LOGGER, reconnect: false });
+    const quiet = await pool.connect(mosquitto.url, { logger: NOOP_LOGGER, reconnect: false });
     assert.equal(quiet.connected, true, 'NOOP_LOGGER, or no logger at all, logs nothing');
   });
 
   it('paho – suppress_exceptions → override listenerFailed', T, async () => {
-    const transport = socketTransport({ host: broker.host, port: broker.ports.tcp });
+    const transport = socketTransport({ host: mosquitto.broker.host, port: mosquitto.broker.ports.tcp });
     const c = pool.add(new SwallowingClient({ transport, reconnect: false }));
     await c.connect();
     const boom = new Error('a listener failed');
@@ -473,8 +587,8 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – bind_address → socketTransport({ localAddress })', T, async () => {
     const transport = socketTransport({
-      host: broker.host,
-      port: broker.ports.tcp,
+      host: mosquitto.broker.host,
+      port: mosquitto.broker.ports.tcp,
       localAddress: '127.0.0.1',
     });
     const c = await pool.connect({ transport, reconnect: false });
@@ -485,7 +599,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     'paho – transport="websockets" and ws_set_options → ws:// / wss:// URLs and webSocket { headers }',
     T,
     async () => {
-      const client = await pool.connect(`ws://127.0.0.1:${broker.ports.ws}/mqtt`, {
+      const client = await pool.connect(`ws://127.0.0.1:${mosquitto.broker.ports.ws}/mqtt`, {
         webSocket: { headers: { 'X-Paho-Migration': 'yes' } },
       });
       const topic = `${topicPrefix('paho-ws')}/t`;
@@ -507,7 +621,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     const [localPort] = await freePorts(1);
     const log: SocketLog = { sockets: [], opened: 0, closed: 0 };
     const c = await pool.connect({
-      transport: netTransport(broker.ports.tcp, log, localPort),
+      transport: netTransport(mosquitto.broker.ports.tcp, log, localPort),
       reconnect: false,
     });
     assert.equal(log.sockets[0]?.localPort, localPort, 'bound to the local port');
@@ -517,7 +631,10 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
     // The factory runs at the start of every connection attempt (on_pre_connect).
     const each: SocketLog = { sockets: [], opened: 0, closed: 0 };
-    const d = await pool.connect({ transport: netTransport(broker.ports.tcp, each), reconnect: FAST });
+    const d = await pool.connect({
+      transport: netTransport(mosquitto.broker.ports.tcp, each),
+      reconnect: FAST,
+    });
     const back = nextEvent(d, 'connect');
     each.sockets[0]?.destroy();
     await back;
@@ -549,7 +666,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
       receiveMaximum: 50,
       userProperties: [['app', 'migrating']],
     };
-    const a = await pool.connect(url, {
+    const a = await pool.connect(mosquitto.url, {
       protocolVersion: 5,
       clientId: id,
       clean: false,
@@ -562,15 +679,20 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     assert.deepEqual(sent?.['userProperties'], [['app', 'migrating']]);
     assert.equal(sent?.['receiveMaximum'], 50);
     await a.end();
-    const b = await pool.connect(url, { protocolVersion: 5, clientId: id, clean: false, reconnect: false });
+    const b = await pool.connect(mosquitto.url, {
+      protocolVersion: 5,
+      clientId: id,
+      clean: false,
+      reconnect: false,
+    });
     assert.equal(b.connectInfo.sessionPresent, true, 'the broker kept the session for its expiry interval');
   });
 
   it('paho – connect_async → createClient, then client.connect()', T, async () => {
     const base = fresh();
-    const watcher = await pool.connect(url, { reconnect: false });
+    const watcher = await pool.connect(mosquitto.url, { reconnect: false });
     const watching = await watcher.subscribe(`${base}/offline`, { qos: 1 });
-    const c = pool.add(createClient(url, { reconnect: false }));
+    const c = pool.add(createClient(mosquitto.url, { reconnect: false }));
     const subscribing = c.subscribe(`${base}/later`, { qos: 1 });
     const publishing = c.publish(`${base}/offline`, 'queued before connecting', { qos: 1 });
     assert.equal(c.connected, false, 'nothing is sent yet');
@@ -586,7 +708,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     const asked: string[] = [];
     const resolver = async (name: string) => {
       asked.push(name);
-      return [{ name: '127.0.0.1', port: broker.ports.tcp, priority: 0, weight: 0 }];
+      return [{ name: '127.0.0.1', port: mosquitto.broker.ports.tcp, priority: 0, weight: 0 }];
     };
     const c = await pool.connect('mqtt+srv://broker.example', { srv: { resolver }, reconnect: false });
     assert.equal(c.connected, true);
@@ -595,11 +717,11 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – disconnect → end()', T, async () => {
     const base = fresh();
-    const watcher = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const watcher = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const sub = await watcher.subscribe(`${base}/#`, { qos: 1 });
     const will = { topic: `${base}/will`, payload: 'lost', qos: 1 } as const;
 
-    const a = await pool.connect(url, { protocolVersion: 5, will, reconnect: false });
+    const a = await pool.connect(mosquitto.url, { protocolVersion: 5, will, reconnect: false });
     const closing = nextEvent(a, 'close');
     await a.end();
     assert.equal(a.connected, false);
@@ -608,7 +730,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     // A marker after the clean end: the will, had it been published, would have come first.
     await watcher.publish(`${base}/marker`, 'marker', { qos: 1 });
 
-    const b = await pool.connect(url, {
+    const b = await pool.connect(mosquitto.url, {
       protocolVersion: 5,
       will: { ...will, payload: 'asked for' },
       reconnect: false,
@@ -623,7 +745,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – is_connected → client.connected', T, async () => {
-    const c = pool.add(createClient(url, { reconnect: false }));
+    const c = pool.add(createClient(mosquitto.url, { reconnect: false }));
     assert.equal(c.connected, false);
     await c.connect();
     assert.equal(c.connected, true);
@@ -633,21 +755,21 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – reinitialise → a new client', T, async () => {
     const options = { clientId: clientId('paho-reinit'), reconnect: false } as const;
-    const c = await pool.connect(url, options);
+    const c = await pool.connect(mosquitto.url, options);
     await c.end();
     await assert.rejects(c.connect(), InvalidArgumentError, 'an ended client does not connect again');
     await assert.rejects(c.publish(`${fresh()}/x`, 'x'), ClientClosedError);
-    const again = await pool.connect(url, options);
+    const again = await pool.connect(mosquitto.url, options);
     assert.equal(again.connected, true, 'a new client with the same options');
   });
 
   // --- TLS ---------------------------------------------------------------------------------------------------------
 
   it('paho – tls_set → mqtts:// URL and tls option', T, async () => {
-    const { ca, client } = broker.certs;
+    const { ca, client } = mosquitto.broker.certs;
     const a = await pool.connect(tlsUrl, { tls: { ca: ca.cert, minVersion: 'TLSv1.2' }, reconnect: false });
     assert.equal(a.connected, true, 'server verified against the CA');
-    const withCert = `mqtts://${broker.host}:${broker.ports.tlsClientCert}`;
+    const withCert = `mqtts://${mosquitto.broker.host}:${mosquitto.broker.ports.tlsClientCert}`;
     const b = await pool.connect(withCert, {
       tls: { ca: ca.cert, cert: client.cert, key: client.key },
       reconnect: false,
@@ -658,13 +780,13 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – tls_set_context → tls secureContext', T, async () => {
-    const secureContext = createSecureContext({ ca: broker.certs.ca.cert });
+    const secureContext = createSecureContext({ ca: mosquitto.broker.certs.ca.cert });
     const c = await pool.connect(tlsUrl, { tls: { secureContext }, reconnect: false });
     assert.equal(c.connected, true);
   });
 
   it('paho – tls_insecure_set → tls checkServerIdentity', T, async () => {
-    const tls = { ca: broker.certs.ca.cert, servername: 'not-in-the-certificate.example' };
+    const tls = { ca: mosquitto.broker.certs.ca.cert, servername: 'not-in-the-certificate.example' };
     await assert.rejects(pool.connect(tlsUrl, { tls, reconnect: false }), ConnectionError);
     const c = await pool.connect(tlsUrl, {
       tls: { ...tls, checkServerIdentity: () => undefined },
@@ -675,7 +797,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – MQTT_ERR_TLS → ConnectionError with the TLS error as cause', T, async () => {
     const error = await pool
-      .connect(tlsUrl, { tls: { ca: broker.certs.otherCa.cert }, reconnect: false })
+      .connect(tlsUrl, { tls: { ca: mosquitto.broker.certs.otherCa.cert }, reconnect: false })
       .then(
         () => undefined,
         (e: unknown) => e,
@@ -689,8 +811,8 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – loop_start → nothing to start: the Node.js event loop', T, async () => {
     const topic = `${fresh()}/loop`;
-    const rx = await pool.connect(url, { reconnect: false });
-    const tx = await pool.connect(url, { reconnect: false });
+    const rx = await pool.connect(mosquitto.url, { reconnect: false });
+    const tx = await pool.connect(mosquitto.url, { reconnect: false });
     const arrived = nextEvent(rx, 'message');
     await rx.subscribe(topic);
     const written = await tx.publish(topic, 'nothing to drive');
@@ -701,45 +823,72 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – loop_forever → await client.closed()', T, async () => {
     const topic = `${fresh()}/forever`;
-    const c = await pool.connect(url, { reconnect: false });
+    const c = await pool.connect(mosquitto.url, { reconnect: false });
     c.on('message', (m) => {
       if (m.text() === 'stop') void c.end();
     });
     await c.subscribe(topic);
-    const tx = await pool.connect(url, { reconnect: false });
+    const tx = await pool.connect(mosquitto.url, { reconnect: false });
     await tx.publish(topic, 'stop');
     assert.equal(await within(c.closed(), 'closed()'), undefined, 'resolves once end() has finished');
   });
 
-  it('paho – loop_forever retry_first_connection → retry connect() yourself', T, async () => {
-    // The broker does not answer yet (the proxy holds the connection): the first connect() fails, as it always does.
-    proxy.blackhole();
-    let attempts = 0;
-    const connectWithRetry = async (): Promise<MqttClient> => {
-      for (;;) {
-        attempts++;
-        try {
-          return await pool.connect(proxyUrl, { connectTimeout: 100, reconnect: FAST });
-        } catch (e) {
-          if (!(e instanceof TimeoutError) || attempts >= 5) throw e;
-          proxy.restore(); // the broker comes back: the next attempt succeeds
-        }
+  it('paho – loop_forever retry_first_connection → retryFirstConnect option', T, async () => {
+    // Nothing listens on the port yet. After the first refused attempt a relay to the broker starts there, and the
+    // client, still retrying with its reconnect backoff, gets through.
+    const [port] = await freePorts(1);
+    const sockets = new Set<Socket>();
+    const relay = createServer((inbound) => {
+      const outbound = netConnect(mosquitto.broker.ports.tcp, '127.0.0.1');
+      for (const s of [inbound, outbound]) {
+        sockets.add(s);
+        s.on('error', () => {});
+        s.on('close', () => {
+          inbound.destroy();
+          outbound.destroy();
+        });
       }
-    };
+      inbound.pipe(outbound).pipe(inbound);
+    });
+    const listening = new Promise<void>((resolve, reject) => {
+      relay.once('listening', resolve);
+      relay.once('error', reject);
+    });
+    const failures: Error[] = [];
     try {
-      const c = await connectWithRetry();
-      assert.equal(c.connected, true);
-      assert.equal(attempts, 2, 'the first attempt failed, the second connected');
+      const connecting = pool.connect(`mqtt://127.0.0.1:${port}`, {
+        retryFirstConnect: true,
+        reconnect: FAST,
+        onClient: (client) => {
+          client.on('connectFailure', (e) => {
+            failures.push(e);
+            if (failures.length === 1) relay.listen(port, '127.0.0.1');
+          });
+        },
+      });
+      const [c] = await Promise.all([connecting, listening]);
+      assert.equal(c.connected, true, 'connect() resolved once a connection succeeded');
+      const refused = failures[0];
+      assert.ok(refused instanceof ConnectionError, `first a network failure, got ${String(refused)}`);
+      assert.equal((refused.cause as { code?: unknown } | undefined)?.code, 'ECONNREFUSED');
+      await c.end();
+
+      // A refusal that retrying cannot fix still fails the first connect().
+      await assert.rejects(
+        pool.connect(authUrl, { retryFirstConnect: true, reconnect: FAST }),
+        (e: unknown) => e instanceof ConnackError && e.reasonCode === ReasonCode.NotAuthorized,
+      );
     } finally {
-      proxy.restore();
+      for (const s of sockets) s.destroy();
+      if (relay.listening) await new Promise((resolve) => relay.close(resolve));
     }
   });
 
   it('paho – loop_stop → end() or destroy()', T, async () => {
-    const a = await pool.connect(url, { reconnect: false });
+    const a = await pool.connect(mosquitto.url, { reconnect: false });
     await a.end();
     assert.equal(await a.closed(), undefined, 'end(): DISCONNECT, then closed');
-    const b = await pool.connect(url, { reconnect: false });
+    const b = await pool.connect(mosquitto.url, { reconnect: false });
     b.destroy();
     assert.equal(await within(b.closed(), 'closed()'), undefined, 'destroy(): closed at once');
   });
@@ -772,9 +921,9 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – publish → await client.publish()', T, async () => {
     const base = fresh();
-    const rx = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const rx = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const sub = await rx.subscribe(`${base}/#`, { qos: 2 });
-    const tx = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const tx = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const properties = {
       contentType: 'application/octet-stream',
       userProperties: [['k', 'v']] as [string, string][],
@@ -803,13 +952,13 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     assert.equal(got[1]?.properties?.contentType, 'application/octet-stream');
 
     await tx.publish(`${base}/kept`, 'retained', { qos: 1, retain: true });
-    const late = await pool.connect(url, { reconnect: false });
+    const late = await pool.connect(mosquitto.url, { reconnect: false });
     const [kept] = await take(await late.subscribe(`${base}/kept`), 1);
     assert.equal(kept?.retain, true, 'retain: true keeps the message for later subscribers');
   });
 
   it('paho – publish ValueError → InvalidArgumentError', T, async () => {
-    const c = await pool.connect(url, { reconnect: false });
+    const c = await pool.connect(mosquitto.url, { reconnect: false });
     await assert.rejects(c.publish('a/+/b', 'x'), InvalidArgumentError, 'wildcard in a topic name');
     await assert.rejects(c.publish('', 'x'), InvalidArgumentError, 'empty topic');
     await assert.rejects(c.publish('a', 'x', { qos: 3 as 0 }), InvalidArgumentError, 'QoS 3');
@@ -822,7 +971,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – MQTT_ERR_PAYLOAD_SIZE → PacketTooLargeError', T, async () => {
-    const c = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     assert.equal(c.connectInfo.properties?.maximumPacketSize, BROKER_MAX_PACKET);
     const topic = `${fresh()}/big`;
     await assert.rejects(c.publish(topic, new Uint8Array(BROKER_MAX_PACKET + 10)), PacketTooLargeError);
@@ -831,7 +980,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – MQTT_ERR_ACL_DENIED → PublishError 0x87', T, async () => {
-    const { username, password } = broker.users.bob;
+    const { username, password } = mosquitto.broker.users.bob;
     const bob = await pool.connect(authUrl, { protocolVersion: 5, username, password, reconnect: false });
     await assert.rejects(
       bob.publish('private/x', 'x', { qos: 1 }),
@@ -841,7 +990,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – subscribe → await client.subscribe()', T, async () => {
     const base = fresh();
-    const c = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const both = await c.subscribe([`${base}/a`, `${base}/b`], {
       qos: 1,
       properties: { userProperties: [['why', 'migration']] },
@@ -849,7 +998,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     assert.deepEqual(both.reasonCodes, [1, 1], 'granted QoS per filter');
     assert.equal(both.granted, true);
     const other = await c.subscribe(`${base}/c`, { qos: 2 });
-    assert.deepEqual(other.reasonCodes, [2], 'another QoS: another subscribe() call');
+    assert.deepEqual(other.reasonCodes, [2], 'a second subscribe(): a SUBSCRIBE of its own');
     await c.publish(`${base}/b`, 'to b', { qos: 1 });
     await c.publish(`${base}/c`, 'to c', { qos: 2 });
     const [mb] = await take(both, 1);
@@ -858,9 +1007,47 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     assert.equal(mc?.text(), 'to c');
   });
 
+  it('paho – subscribe([(topic, qos), …]) → subscribe([{ topicFilter, qos }, …])', T, async () => {
+    const base = fresh();
+    const log = new RecordingLogger();
+    const c = await pool.connect(mosquitto.url, {
+      protocolVersion: 5,
+      logPackets: true,
+      logger: log,
+      reconnect: false,
+    });
+    const handle = await c.subscribe(
+      [
+        { topicFilter: `${base}/a`, qos: 0 },
+        { topicFilter: `${base}/b`, qos: 2 },
+        `${base}/c`,
+        { topicFilter: `${base}/own`, noLocal: true },
+      ],
+      { qos: 1 },
+    );
+    assert.deepEqual(handle.reasonCodes, [0, 2, 1, 1], 'granted QoS per filter; the rest from the call');
+    const sent = log.named('sent SUBSCRIBE');
+    assert.equal(sent.length, 1, 'one SUBSCRIBE');
+    const subscriptions = sent[0]?.fields?.['subscriptions'] as { noLocal: boolean }[] | undefined;
+    assert.deepEqual(
+      subscriptions?.map((x) => x.noLocal),
+      [false, false, false, true],
+      'an object may set its own subscribe options',
+    );
+    await c.publish(`${base}/own`, 'mine', { qos: 1 });
+    await c.publish(`${base}/b`, 'to b', { qos: 2 });
+    const [m] = await take(handle, 1);
+    assert.equal(
+      m?.text(),
+      'to b',
+      'its own message on the noLocal filter, published first, did not come back',
+    );
+    assert.equal(m?.qos, 2);
+  });
+
   it('paho – unsubscribe → await client.unsubscribe() or handle.unsubscribe()', T, async () => {
     const base = fresh();
-    const c = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     await c.subscribe(`${base}/x`);
     const r = await c.unsubscribe(`${base}/x`);
     assert.deepEqual(r.reasonCodes, [ReasonCode.Success]);
@@ -875,7 +1062,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – message_callback_add → addMessageHandler', T, async () => {
     const base = fresh();
-    const c = await pool.connect(url, { reconnect: false });
+    const c = await pool.connect(mosquitto.url, { reconnect: false });
     const all = c.messages();
     await c.subscribe(`${base}/#`, { qos: 1 });
     const handled: string[] = [];
@@ -898,7 +1085,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   // --- callbacks → events ----------------------------------------------------------------------------------------
 
   it('paho – on_connect → connect event', T, async () => {
-    const c = pool.add(createClient(url, { protocolVersion: 5, reconnect: false }));
+    const c = pool.add(createClient(mosquitto.url, { protocolVersion: 5, reconnect: false }));
     const infos: ConnectInfo[] = [];
     const listener: ClientEvents['connect'] = (info) => infos.push(info);
     let once = 0;
@@ -970,7 +1157,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – on_message → message event, client.messages() or iterating a subscription', T, async () => {
     const topic = `${fresh()}/message`;
-    const c = await pool.connect(url, { reconnect: false });
+    const c = await pool.connect(mosquitto.url, { reconnect: false });
     const event = nextEvent(c, 'message');
     const all = c.messages();
     const sub = await c.subscribe(topic, { qos: 1 });
@@ -982,7 +1169,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – on_publish → publish event', T, async () => {
-    const c = await pool.connect(url, { reconnect: false });
+    const c = await pool.connect(mosquitto.url, { reconnect: false });
     const results: PublishResult[] = [];
     c.on('publish', (r) => results.push(r));
     const r = await c.publish(`${fresh()}/published`, 'x', { qos: 1 });
@@ -990,7 +1177,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – on_subscribe → subscribe event', T, async () => {
-    const c = await pool.connect(url, { reconnect: false });
+    const c = await pool.connect(mosquitto.url, { reconnect: false });
     const acks: AckResult[] = [];
     c.on('subscribe', (r) => acks.push(r));
     const handle = await c.subscribe(`${fresh()}/#`, { qos: 1 });
@@ -1002,7 +1189,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – on_unsubscribe → unsubscribe event', T, async () => {
-    const c = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const acks: AckResult[] = [];
     c.on('unsubscribe', (r) => acks.push(r));
     const filter = `${fresh()}/#`;
@@ -1013,7 +1200,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – on_log → log event', T, async () => {
-    const c = pool.add(createClient(url, { reconnect: false }));
+    const c = pool.add(createClient(mosquitto.url, { reconnect: false }));
     const lines: [string, string][] = [];
     c.on('log', (level, message) => lines.push([level, message]));
     await c.connect();
@@ -1068,15 +1255,14 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – MQTTMessage → Message', T, async () => {
     const topic = `${fresh()}/message`;
-    const rx = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const rx = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const sub = await rx.subscribe(topic, { qos: 1 });
-    const tx = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const tx = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     await tx.publish(topic, JSON.stringify({ t: 21.5 }), {
       qos: 1,
       properties: { contentType: 'application/json' },
     });
     const [m] = await take(sub, 1);
-    const receivedAt = Date.now(); // paho's timestamp: take the time yourself
     assert.ok(m !== undefined, 'a message');
     assert.equal(m.topic, topic);
     assert.ok(m.payload instanceof Uint8Array, 'payload: bytes');
@@ -1087,12 +1273,26 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     assert.equal(m.dup, false);
     assert.equal(typeof m.packetId, 'number', 'mid: packetId');
     assert.equal(m.properties?.contentType, 'application/json');
-    assert.ok(receivedAt > 0, 'a timestamp');
+  });
+
+  it('paho – MQTTMessage.timestamp → message.receivedAt', T, async () => {
+    const topic = `${fresh()}/received-at`;
+    const c = await pool.connect(mosquitto.url, { reconnect: false });
+    const sub = await c.subscribe(topic, { qos: 1 });
+    const before = Date.now();
+    await c.publish(topic, 'when?', { qos: 1 });
+    const [m] = await take(sub, 1);
+    const after = Date.now();
+    const at = m?.receivedAt ?? Number.NaN;
+    assert.ok(
+      Number.isInteger(at) && before <= at && at <= after,
+      `ms since the epoch, between ${before} and ${after}: got ${at}`,
+    );
   });
 
   it('paho – MQTTMessageInfo → publishTracked() and PublishInfo', T, async () => {
     const topic = `${fresh()}/tracked`;
-    const c = pool.add(createClient(url, { maxQueued: 1, reconnect: false }));
+    const c = pool.add(createClient(mosquitto.url, { maxQueued: 1, reconnect: false }));
     const info = c.publishTracked(topic, 'tracked', { qos: 1 });
     const { messageId, error } = info; // the (rc, mid) tuple, by name
     assert.equal(typeof messageId, 'number', 'mid: known at once');
@@ -1274,7 +1474,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   it('paho – MQTT_ERR_NOT_SUPPORTED → InvalidArgumentError', T, async () => {
-    const c = await pool.connect(url, { protocolVersion: 4, reconnect: false });
+    const c = await pool.connect(mosquitto.url, { protocolVersion: 4, reconnect: false });
     await assert.rejects(
       c.request(`${fresh()}/service`, 'x'),
       InvalidArgumentError,
@@ -1292,13 +1492,13 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – ResponseTopic and CorrelationData → request() and message.respond()', T, async () => {
     const service = `${fresh()}/service`;
-    const server = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const server = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const responses: Promise<PublishResult>[] = [];
     server.on('message', (m) => {
       responses.push(m.respond(`re: ${m.text()}`));
     });
     await server.subscribe(service, { qos: 1 });
-    const caller = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const caller = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const response = await caller.request(service, 'ping', { timeout: 5_000 });
     assert.equal(response.text(), 're: ping');
     await Promise.all(responses); // respond() resolves on the PUBACK of the response
@@ -1307,7 +1507,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   it('paho – AuthenticationMethod → authenticator option', T, async () => {
     // Mosquitto without an authentication plugin refuses every method with 0x8C.
     await assert.rejects(
-      pool.connect(url, {
+      pool.connect(mosquitto.url, {
         authenticator: scramSha256({ username: 'alice', password: 'x' }),
         reconnect: false,
       }),
@@ -1317,12 +1517,16 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – TopicAlias → topicAlias property or autoTopicAlias', T, async () => {
     const topic = `${fresh()}/aliased`;
-    const rx = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const rx = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const sub = await rx.subscribe(topic, { qos: 1 });
-    const tx = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const tx = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     await tx.publish(topic, 'first', { qos: 1, properties: { topicAlias: 1 } });
     await tx.publish('', 'second', { qos: 1, properties: { topicAlias: 1 } });
-    const auto = await pool.connect(url, { protocolVersion: 5, autoTopicAlias: true, reconnect: false });
+    const auto = await pool.connect(mosquitto.url, {
+      protocolVersion: 5,
+      autoTopicAlias: true,
+      reconnect: false,
+    });
     await auto.publish(topic, 'third', { qos: 1 });
     await auto.publish(topic, 'fourth', { qos: 1 });
     const got = await take(sub, 4);
@@ -1340,7 +1544,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – SubscriptionIdentifier → subscriptionIdentifier property', T, async () => {
     const topic = `${fresh()}/identified`;
-    const c = await pool.connect(url, {
+    const c = await pool.connect(mosquitto.url, {
       protocolVersion: 5,
       subscriptionIdentifiers: false,
       reconnect: false,
@@ -1355,7 +1559,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – SubscribeOptions → subscribe options', T, async () => {
     const topic = `${fresh()}/options`;
-    const c = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const sub = await c.subscribe(topic, {
       qos: 2,
       noLocal: false,
@@ -1363,7 +1567,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
       retainHandling: 0,
     });
     assert.deepEqual(sub.reasonCodes, [2], 'qos (paho SubscribeOptions.QoS)');
-    const v4 = await pool.connect(url, { protocolVersion: 4, reconnect: false });
+    const v4 = await pool.connect(mosquitto.url, { protocolVersion: 4, reconnect: false });
     await assert.rejects(
       v4.subscribe(topic, { retainAsPublished: true }),
       InvalidArgumentError,
@@ -1373,10 +1577,10 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – SubscribeOptions noLocal → subscribe noLocal option', T, async () => {
     const topic = `${fresh()}/no-local`;
-    const c = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const sub = await c.subscribe(topic, { qos: 1, noLocal: true });
     await c.publish(topic, 'mine', { qos: 1 });
-    const other = await pool.connect(url, { reconnect: false });
+    const other = await pool.connect(mosquitto.url, { reconnect: false });
     await other.publish(topic, 'theirs', { qos: 1 });
     const [m] = await take(sub, 1);
     assert.equal(m?.text(), 'theirs', 'its own message, published first, never came back');
@@ -1384,11 +1588,11 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – SubscribeOptions retainAsPublished → subscribe retainAsPublished option', T, async () => {
     const topic = `${fresh()}/rap`;
-    const c = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const kept = await c.subscribe(topic, { qos: 1, retainAsPublished: true });
-    const d = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const d = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const cleared = await d.subscribe(topic, { qos: 1 });
-    const tx = await pool.connect(url, { reconnect: false });
+    const tx = await pool.connect(mosquitto.url, { reconnect: false });
     await tx.publish(topic, 'live, retained', { qos: 1, retain: true });
     const [a] = await take(kept, 1);
     const [b] = await take(cleared, 1);
@@ -1398,9 +1602,9 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – SubscribeOptions retainHandling → subscribe retainHandling option', T, async () => {
     const base = fresh();
-    const tx = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const tx = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     await tx.publish(`${base}/kept`, 'retained', { qos: 1, retain: true });
-    const c = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const always = await c.subscribe(`${base}/kept`, { qos: 1, retainHandling: 0 });
     const [sent] = await take(always, 1);
     assert.equal(sent?.retain, true, 'retainHandling 0 (RETAIN_SEND_ON_SUBSCRIBE, the default): sent');
@@ -1410,7 +1614,7 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     const [first] = await take(never, 1);
     assert.equal(first?.text(), 'live', 'retainHandling 2 (RETAIN_DO_NOT_SEND): no retained message');
 
-    const d = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const d = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const onNew = await d.subscribe(`${base}/#`, { qos: 1, retainHandling: 1 });
     const [retained] = await take(onNew, 1);
     assert.equal(
@@ -1424,30 +1628,72 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     assert.equal(next?.text(), 'marker', 'not sent again for an existing subscription');
   });
 
+  it(
+    'paho – properties.MQTTException and subscribeoptions.MQTTException → InvalidArgumentError',
+    T,
+    async () => {
+      const topic = `${fresh()}/bad`;
+      const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
+      const refusals: [string, Promise<unknown>][] = [
+        ['a subscriptionIdentifier of 0', c.subscribe(topic, { properties: { subscriptionIdentifier: 0 } })],
+        ['a retainHandling of 3', c.subscribe(topic, { retainHandling: 3 as never })],
+        ['in a list object', c.subscribe([{ topicFilter: topic, retainHandling: 7 as never }])],
+        ['a QoS of 3', c.subscribe([{ topicFilter: topic, qos: 3 as never }])],
+        ['a bad filter', c.subscribe([{ topicFilter: `${topic}/#/x` }])],
+        ['a topic alias of 0', c.publish(topic, 'x', { properties: { topicAlias: 0 } })],
+      ];
+      for (const [what, refused] of refusals) await assert.rejects(refused, InvalidArgumentError, what);
+      const ok = await c.subscribe(topic, { qos: 1 });
+      assert.deepEqual(ok.reasonCodes, [1], 'nothing was left pending, and the connection is up');
+      assert.equal(c.connected, true);
+    },
+  );
+
   // --- MQTTMatcher -------------------------------------------------------------------------------------------------
 
-  it('paho – MQTTMatcher → topicMatchesSub over a Map', () => {
-    const routes = new Map<string, string>([
-      ['sensors/+/temperature', 'temperature'],
-      ['sensors/#', 'any sensor'],
-      ['alerts/#', 'alert'],
-    ]);
-    const iterMatch = (topic: string) =>
-      [...routes].filter(([f]) => topicMatchesSub(f, topic)).map(([, v]) => v);
-    assert.deepEqual(iterMatch('sensors/kitchen/temperature'), ['temperature', 'any sensor']);
-    assert.deepEqual(iterMatch('alerts/fire'), ['alert']);
-    assert.deepEqual(iterMatch('$SYS/load'), []);
-    routes.delete('alerts/#');
-    assert.deepEqual(iterMatch('alerts/fire'), []);
+  it('paho – MQTTMatcher → TopicRouter', () => {
+    const router = new TopicRouter<string>();
+    router.add('sensors/+/temperature', 'temperature');
+    router.add('sensors/#', 'any sensor');
+    router.add('#', 'everything');
+    router.add('$SYS/#', 'broker');
+    router.add('$share/workers/jobs/+', 'job');
+    assert.deepEqual(
+      router.match('sensors/kitchen/temperature'),
+      ['temperature', 'any sensor', 'everything'],
+      'iter_match: every matching value, in the order added',
+    );
+    assert.deepEqual(router.match('sensors'), ['any sensor', 'everything'], 'sensors/# matches sensors');
+    assert.deepEqual(router.match('$SYS/load'), ['broker'], 'a $ topic: no match for # (the $-topic rule)');
+    assert.deepEqual(
+      router.match('jobs/1'),
+      ['everything', 'job'],
+      '$share/{group}/{filter} routes like {filter}',
+    );
+    assert.equal(router.has('sensors/#'), true, 'matcher[filter]: the filter itself holds a value');
+    assert.equal(router.has('sensors/kitchen/#'), false, 'a filter that would match is not the filter');
+
+    // matcher[filter] = value replaces; add() adds, so remove the filter first.
+    router.add('sensors/#', 'another');
+    assert.deepEqual(
+      router.match('sensors'),
+      ['any sensor', 'everything', 'another'],
+      'two values, one filter',
+    );
+    assert.equal(router.remove('sensors/#', 'another'), true, 'one value');
+    assert.equal(router.remove('#'), true, 'del matcher[filter]');
+    assert.equal(router.remove('#'), false, 'nothing left to remove (paho raises KeyError)');
+    assert.deepEqual(router.match('alerts/fire'), []);
+    assert.throws(() => router.add('a/#/b', 'bad'), InvalidArgumentError, 'an invalid filter');
   });
 
   // --- publish.single / publish.multiple / subscribe.simple / subscribe.callback ------------------------------
 
   it('paho – publish.single → publishSingle', T, async () => {
     const topic = `${fresh()}/single`;
-    const watcher = await pool.connect(url, { protocolVersion: 5, reconnect: false });
+    const watcher = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });
     const sub = await watcher.subscribe(topic, { qos: 1 });
-    const { username, password } = broker.users.alice;
+    const { username, password } = mosquitto.broker.users.alice;
     const result = await publishSingle(authUrl, topic, 'door open', {
       qos: 1,
       retain: false,
@@ -1467,9 +1713,9 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – publish.multiple → publishMultiple', T, async () => {
     const base = fresh();
-    const watcher = await pool.connect(url, { reconnect: false });
+    const watcher = await pool.connect(mosquitto.url, { reconnect: false });
     const sub = await watcher.subscribe(`${base}/#`, { qos: 1 });
-    const results = await publishMultiple(url, [
+    const results = await publishMultiple(mosquitto.url, [
       { topic: `${base}/1`, payload: 'one', qos: 1 },
       { topic: `${base}/2`, payload: 'two', qos: 2 },
       { topic: `${base}/3` },
@@ -1481,18 +1727,18 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
       ['one', 'two', ''],
       'in order',
     );
-    await assert.rejects(publishMultiple(url, []), InvalidArgumentError, 'an empty list');
+    await assert.rejects(publishMultiple(mosquitto.url, []), InvalidArgumentError, 'an empty list');
   });
 
   it('paho – subscribe.simple → subscribeSimple', T, async () => {
     const base = fresh();
-    const tx = await pool.connect(url, { reconnect: false });
+    const tx = await pool.connect(mosquitto.url, { reconnect: false });
     await tx.publish(`${base}/kept`, 'old', { qos: 1, retain: true });
-    const one = await subscribeSimple(url, `${base}/kept`, { qos: 1, timeout: 5_000 });
+    const one = await subscribeSimple(mosquitto.url, `${base}/kept`, { qos: 1, timeout: 5_000 });
     assert.equal(one.text(), 'old', 'count 1: one Message (a retained one counts)');
     // Published once the helper's subscription is in place; one publisher's messages keep their order.
     let sent: Promise<unknown> | undefined;
-    const live = await subscribeSimple(url, [`${base}/kept`, `${base}/live`], {
+    const live = await subscribeSimple(mosquitto.url, [`${base}/kept`, `${base}/live`], {
       qos: 1,
       count: 2,
       retained: false,
@@ -1512,11 +1758,11 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
 
   it('paho – subscribe.callback → subscribeCallback', T, async () => {
     const topic = `${fresh()}/callback`;
-    const tx = await pool.connect(url, { reconnect: false });
+    const tx = await pool.connect(mosquitto.url, { reconnect: false });
     const seen: string[] = []; // what paho passed as userdata: a closure
     let sent: Promise<unknown> | undefined;
     await subscribeCallback(
-      url,
+      mosquitto.url,
       topic,
       async (message, client) => {
         seen.push(message.text());

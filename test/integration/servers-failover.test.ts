@@ -7,10 +7,18 @@ import { after, before, describe, it } from 'node:test';
 import { ClientClosedError, ConnackError, connect, createClient } from '../../src/node.js';
 import { parseServerReference } from '../../src/transport/failover.js';
 import { within } from '../helpers/clients.js';
-import { type FakeBroker, startFakeBroker } from '../helpers/fake-broker.js';
+import { type FakeBroker, type FakeConnection, startFakeBroker } from '../helpers/fake-broker.js';
 import { freePorts } from '../helpers/ports.js';
 
 const accept = { type: 'connack', sessionPresent: false, reasonCode: 0 } as const;
+
+/** Takes the CONNECT of the next connection to `broker` and accepts it; returns the broker's side. */
+async function acceptNext(broker: FakeBroker): Promise<FakeConnection> {
+  const conn = await broker.nextConnection();
+  await conn.expect('connect');
+  conn.send(accept);
+  return conn;
+}
 
 describe('several brokers', () => {
   let a: FakeBroker;
@@ -31,9 +39,7 @@ describe('several brokers', () => {
       servers: [`127.0.0.1:${a.port}`],
       reconnect: false,
     });
-    const conn = await a.nextConnection();
-    await conn.expect('connect');
-    conn.send(accept);
+    await acceptNext(a);
     const client = await within(connecting, 'connect through the second broker');
     await client.end();
   });
@@ -43,14 +49,10 @@ describe('several brokers', () => {
       servers: [{ host: '127.0.0.1', port: b.port }],
       reconnect: { minDelay: 10, maxDelay: 10 },
     });
-    const first = await a.nextConnection();
-    await first.expect('connect');
-    first.send(accept);
+    const first = await acceptNext(a);
     const client = await within(connecting, 'connect');
     first.destroy();
-    const again = await a.nextConnection();
-    await again.expect('connect');
-    again.send(accept);
+    await acceptNext(a);
     await client.end();
   });
 
@@ -60,14 +62,10 @@ describe('several brokers', () => {
       serverOrder: 'round-robin',
       reconnect: { minDelay: 10, maxDelay: 10 },
     });
-    const first = await a.nextConnection();
-    await first.expect('connect');
-    first.send(accept);
+    const first = await acceptNext(a);
     const client = await within(connecting, 'connect');
     first.destroy();
-    const second = await b.nextConnection();
-    await second.expect('connect');
-    second.send(accept);
+    await acceptNext(b);
     await within(
       new Promise((resolve) => client.once('connect', resolve)),
       'reconnected to the second broker',
@@ -108,9 +106,7 @@ describe('several brokers', () => {
       reasonCode: 0x9c,
       properties: { serverReference: `127.0.0.1:${b.port}` },
     });
-    const there = await b.nextConnection();
-    await there.expect('connect');
-    there.send(accept);
+    await acceptNext(b);
     const client = await within(connecting, 'connect through the reference');
     await client.end();
   });
@@ -121,18 +117,14 @@ describe('several brokers', () => {
       followServerReference: true,
       reconnect: { minDelay: 10, maxDelay: 10 },
     });
-    const conn = await a.nextConnection();
-    await conn.expect('connect');
-    conn.send(accept);
+    const conn = await acceptNext(a);
     const client = await within(connecting, 'connect');
     conn.send({
       type: 'disconnect',
       reasonCode: 0x9d,
       properties: { serverReference: `127.0.0.1:${b.port}` },
     });
-    const there = await b.nextConnection();
-    await there.expect('connect');
-    there.send(accept);
+    await acceptNext(b);
     await within(new Promise((resolve) => client.once('connect', resolve)), 'reconnected to the reference');
     await client.end();
   });

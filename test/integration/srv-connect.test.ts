@@ -17,8 +17,8 @@ import {
 } from '../../src/node.js';
 import { ClientPool, nextEvent } from '../helpers/clients.js';
 import { type FakeBroker, type FakeConnection, startFakeBroker } from '../helpers/fake-broker.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
 import { freePorts } from '../helpers/ports.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 const T = { timeout: 15_000 };
 const FAST = { minDelay: 10, maxDelay: 50, jitter: 0 } as const;
@@ -217,32 +217,28 @@ describe('connect through DNS SRV – fake broker', () => {
 });
 
 describe('connect through DNS SRV – TLS against Mosquitto', () => {
-  const pool = new ClientPool();
-  let broker: Broker;
+  const mosquitto = brokerSuite('srv');
+  const { pool } = mosquitto;
   let silent: Server;
   let silentPort: number;
   const held: Socket[] = [];
 
   before(async () => {
-    broker = await startBroker();
     // Accepts TCP connections and never says a word: a TLS handshake with it cannot finish.
     silent = createServer((s) => held.push(s)).listen(0, '127.0.0.1');
     await once(silent, 'listening');
     silentPort = (silent.address() as { port: number }).port;
   });
-  afterEach(() => pool.cleanup());
   after(async () => {
-    await pool.cleanup();
     for (const s of held) s.destroy();
     await new Promise((resolve) => silent?.close(resolve));
-    await broker?.stop();
   });
 
   test('srv tls – SNI and certificate check use the target host, not the SRV domain', T, async () => {
-    const dns = resolver([rec('localhost.', broker.ports.tls, 0)]);
+    const dns = resolver([rec('localhost.', mosquitto.broker.ports.tls, 0)]);
     const client = await pool.connect('mqtts+srv://mqtt.example.invalid', {
       srv: { resolver: dns.resolve },
-      tls: { ca: broker.certs.ca.cert },
+      tls: { ca: mosquitto.broker.certs.ca.cert },
       reconnect: false,
     });
     assert.equal(client.connectInfo.reasonCode, 0, 'the certificate for localhost was accepted');
@@ -250,11 +246,11 @@ describe('connect through DNS SRV – TLS against Mosquitto', () => {
   });
 
   test('srv tls – tls.servername overrides the name the certificate is checked against', T, async () => {
-    const dns = resolver([rec('localhost', broker.ports.tls, 0)]);
+    const dns = resolver([rec('localhost', mosquitto.broker.ports.tls, 0)]);
     await assert.rejects(
       pool.connect('mqtts+srv://mqtt.example.invalid', {
         srv: { resolver: dns.resolve },
-        tls: { ca: broker.certs.ca.cert, servername: 'mqtt.example.invalid' },
+        tls: { ca: mosquitto.broker.certs.ca.cert, servername: 'mqtt.example.invalid' },
         reconnect: false,
       }),
       (e: unknown) => {
@@ -269,10 +265,13 @@ describe('connect through DNS SRV – TLS against Mosquitto', () => {
 
   test('srv tls – a failed TLS handshake on the first target moves on to the next', T, async () => {
     // The first target is Mosquitto's plain listener: the ClientHello is no MQTT, the broker hangs up.
-    const dns = resolver([rec('localhost', broker.ports.tcp, 0), rec('localhost', broker.ports.tls, 1)]);
+    const dns = resolver([
+      rec('localhost', mosquitto.broker.ports.tcp, 0),
+      rec('localhost', mosquitto.broker.ports.tls, 1),
+    ]);
     const client = await pool.connect('mqtts+srv://mqtt.example.invalid', {
       srv: { resolver: dns.resolve },
-      tls: { ca: broker.certs.ca.cert },
+      tls: { ca: mosquitto.broker.certs.ca.cert },
       reconnect: false,
     });
     assert.ok(client.connected, 'connected through the TLS listener');
@@ -282,11 +281,14 @@ describe('connect through DNS SRV – TLS against Mosquitto', () => {
     'srv tls – a target that does not finish the handshake within connectTimeout is skipped',
     T,
     async () => {
-      const dns = resolver([rec('localhost', silentPort, 0), rec('localhost', broker.ports.tls, 1)]);
+      const dns = resolver([
+        rec('localhost', silentPort, 0),
+        rec('localhost', mosquitto.broker.ports.tls, 1),
+      ]);
       const before = held.length;
       const client = await pool.connect('mqtts+srv://mqtt.example.invalid', {
         srv: { resolver: dns.resolve },
-        tls: { ca: broker.certs.ca.cert },
+        tls: { ca: mosquitto.broker.certs.ca.cert },
         connectTimeout: 1_000,
         reconnect: false,
       });
@@ -300,7 +302,7 @@ describe('connect through DNS SRV – TLS against Mosquitto', () => {
     await assert.rejects(
       pool.connect('mqtts+srv://mqtt.example.invalid', {
         srv: { resolver: dns.resolve },
-        tls: { ca: broker.certs.ca.cert },
+        tls: { ca: mosquitto.broker.certs.ca.cert },
         connectTimeout: 200,
         reconnect: false,
       }),

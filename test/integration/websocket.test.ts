@@ -9,28 +9,21 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { WebSocketServer } from 'ws';
 import { ConnectionError, connect, type ProtocolVersion, type QoS } from '../../src/node.js';
-import { ClientPool, clientId, take, within } from '../helpers/clients.js';
-import { type Broker, startBroker } from '../helpers/mosquitto.js';
+import { clientId, take, within } from '../helpers/clients.js';
+import { brokerSuite } from '../helpers/suite.js';
 
 describe('MQTT over WebSocket (Node)', () => {
-  let broker: Broker;
-  const pool = new ClientPool();
-  before(async () => {
-    broker = await startBroker();
-  });
-  after(async () => {
-    await pool.cleanup();
-    await broker.stop();
-  });
+  const mosquitto = brokerSuite('websocket');
+  const { pool } = mosquitto;
 
   for (const version of [3, 4, 5] as ProtocolVersion[]) {
     for (const qos of [0, 1, 2] as QoS[]) {
       it(`websocket – MQTT ${version === 3 ? '3.1' : version === 4 ? '3.1.1' : '5'} QoS ${qos}: ws:// and TCP exchange messages both ways`, async () => {
-        const overWs = await pool.connect(`ws://127.0.0.1:${broker.ports.ws}`, {
+        const overWs = await pool.connect(`ws://127.0.0.1:${mosquitto.broker.ports.ws}`, {
           protocolVersion: version,
           clientId: clientId(`ws${version}`),
         });
-        const overTcp = await pool.connect(`mqtt://127.0.0.1:${broker.ports.tcp}`, {
+        const overTcp = await pool.connect(`mqtt://127.0.0.1:${mosquitto.broker.ports.tcp}`, {
           protocolVersion: version,
         });
         const topic = `ws/v${version}/q${qos}/${clientId('t')}`;
@@ -48,8 +41,8 @@ describe('MQTT over WebSocket (Node)', () => {
   }
 
   it('websocket – wss:// with the test CA: a 200 KB message (many frames) arrives intact', async () => {
-    const ca = broker.certs.ca.cert;
-    const client = await pool.connect(`wss://localhost:${broker.ports.wss}/mqtt`, { tls: { ca } });
+    const ca = mosquitto.broker.certs.ca.cert;
+    const client = await pool.connect(`wss://localhost:${mosquitto.broker.ports.wss}/mqtt`, { tls: { ca } });
     const topic = `wss/${clientId('big')}`;
     const sub = await client.subscribe(topic, { qos: 1 });
     const payload = new Uint8Array(200_000).map((_, i) => i & 0xff);
@@ -60,14 +53,14 @@ describe('MQTT over WebSocket (Node)', () => {
 
   it('websocket – wss:// without the CA fails verification with a ConnectionError', async () => {
     await assert.rejects(
-      connect(`wss://localhost:${broker.ports.wss}/mqtt`, { reconnect: false }),
+      connect(`wss://localhost:${mosquitto.broker.ports.wss}/mqtt`, { reconnect: false }),
       (e: unknown) =>
         e instanceof ConnectionError && /certificate|self.signed|unable to verify/i.test(e.message),
     );
   });
 
   it('websocket – 50 QoS 1 messages published at once arrive in order (several packets per frame)', async () => {
-    const client = await pool.connect(`ws://127.0.0.1:${broker.ports.ws}`);
+    const client = await pool.connect(`ws://127.0.0.1:${mosquitto.broker.ports.ws}`);
     const topic = `ws/burst/${clientId('b')}`;
     const sub = await client.subscribe(topic, { qos: 1 });
     await Promise.all(Array.from({ length: 50 }, (_, i) => client.publish(topic, String(i), { qos: 1 })));
