@@ -13,12 +13,13 @@
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { type TestCerts, testCerts } from './certs.js';
 import { type BrokerPorts, TEST_USERS, writeBrokerFiles } from './mosquitto-config.js';
 import { freePorts, waitForPorts } from './ports.js';
+import { which } from './which.js';
 
 export { type BrokerPorts, TEST_USERS, type TestUser } from './mosquitto-config.js';
 
@@ -178,20 +179,6 @@ async function terminate(child: ChildProcess): Promise<void> {
 function logTail(logPath: string, lines = 30): string {
   if (!existsSync(logPath)) return '(no log)';
   return readFileSync(logPath, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-}
-
-/** The full path of executable `name` in PATH or the sbin directories (Debian puts Mosquitto in /usr/sbin). */
-function which(name: string): string | undefined {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
-  for (const dir of dirs.filter(Boolean)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
 }
 
 let command: [string, ...string[]] | undefined;

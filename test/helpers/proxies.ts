@@ -15,10 +15,11 @@
  * @module
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { freePorts, waitForPorts } from './ports.js';
+import { which } from './which.js';
 
 /** A user name and password a proxy requires. */
 export interface ProxyCredentials {
@@ -164,20 +165,6 @@ async function terminate(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
   await exited;
   clearTimeout(timer);
-}
-
-/** The full path of executable `name` in PATH or the sbin directories (Debian puts danted in /usr/sbin). */
-function which(name: string): string | undefined {
-  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
-  for (const dir of dirs.filter(Boolean)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {
-      // not in this directory
-    }
-  }
-  return undefined;
 }
 
 // As for Mosquitto: `setpriv --pdeathsig` has the kernel kill the proxy whenever this process dies, however it dies.
