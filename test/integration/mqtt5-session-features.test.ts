@@ -4,7 +4,14 @@
 // acknowledgements and refusals; the Session Expiry Interval on DISCONNECT.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { connect, InvalidArgumentError, PublishError } from '../../src/node.js';
+import {
+  ClientClosedError,
+  connect,
+  createClient,
+  InvalidArgumentError,
+  MemorySessionStore,
+  PublishError,
+} from '../../src/node.js';
 import { within } from '../helpers/clients.js';
 import { acceptedClient, type FakeBroker, startFakeBroker } from '../helpers/fake-broker.js';
 
@@ -131,6 +138,27 @@ describe('MQTT 5 session and server features (scripted broker)', () => {
     second.send({ type: 'connack', sessionPresent: true, reasonCode: 0 });
     await within(new Promise((resolve) => client.once('connect', resolve)), 'reconnected');
     await client.end();
+  });
+
+  it('session – end({ flush: true }) also waits for messages taken over from a session store (no promise of their own)', async () => {
+    const session = new MemorySessionStore();
+    const first = createClient(`mqtt://127.0.0.1:${fb.port}`, { session, clean: false, reconnect: false });
+    const abandoned = first.publish('carried/over', 'x', { qos: 1 });
+    first.destroy();
+    await assert.rejects(abandoned, ClientClosedError);
+    assert.equal(session.queueLength, 1, 'the message stays in the store');
+    const { client, conn } = await acceptedClient(fb, { session, clean: false, protocolVersion: 4 });
+    const p = await conn.expect('publish');
+    assert.equal(p.topic, 'carried/over', 'the new client sends what the old one left');
+    let ended = false;
+    const ending = client.end({ flush: true }).then(() => {
+      ended = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(ended, false, 'end({ flush }) waits for the PUBACK');
+    conn.send({ type: 'puback', packetId: p.packetId as number, reasonCode: 0 });
+    await conn.expect('disconnect');
+    await within(ending, 'end() after the PUBACK');
   });
 
   it('session – end() with a Session Expiry Interval sends it on DISCONNECT; 0 → non-zero is refused', async () => {

@@ -772,8 +772,7 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
       const second = await pool.connect(mosquitto.url, { session });
       const [m] = await take(seen, 1);
       assert.equal(m?.text(), 'carried over', 'the new client sent what the old one left');
-      // Acknowledgements come in order: once a later message is acknowledged, the carried-over one is too. (Not
-      // end({ flush: true }): it does not yet wait for messages a store carried over from another client.)
+      // Acknowledgements come in order: once a later message is acknowledged, the carried-over one is too.
       await second.publish(topic, 'later', { qos: 1 });
       assert.equal(session.queueLength + session.inflightCount, 0, 'nothing left in the store');
     },
