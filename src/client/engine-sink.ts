@@ -167,7 +167,11 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
       token.resolve(result);
       if (token.kind !== undefined) this.hooks.emit(token.kind, result as never);
     }
-    if (this.drained !== undefined && this.host.engine.pendingCount === 0) this.drained.resolve();
+  }
+
+  /** Nothing is queued or in flight any more: a flush waiting for that is done. */
+  idle(): void {
+    this.drained?.resolve();
   }
 
   /** The broker accepted the connection. */
@@ -205,7 +209,5 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
   private packetReceived(packet: Packet): void {
     this.packetLog?.debug(`received ${packet.type.toUpperCase()}`, describePacket(packet));
     this.host.engine.packetReceived(packet, Date.now());
-    // Messages with no promise (taken over from a session store) complete without a settle: look here too.
-    if (this.drained !== undefined && this.host.engine.pendingCount === 0) this.drained.resolve();
   }
 }

@@ -301,6 +301,11 @@ export class SessionEngine<T>
     this.sink.authSucceeded(data, reauthenticate);
   }
 
+  /** The last queued or in-flight message is done (host hook). */
+  idle(): void {
+    this.sink.idle();
+  }
+
   /** A message was refused, not delivered (host hook). */
   rejected(message: PublishPacket, why: string): void {
     this.sink.rejected(message, why);

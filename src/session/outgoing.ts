@@ -33,6 +33,8 @@ export interface OutgoingHost<T> {
   version(): ProtocolVersion;
   /** The broker's Maximum Packet Size on this connection. */
   maximumPacketSize(): number;
+  /** The last queued or in-flight message is done. */
+  idle(): void;
 }
 
 const QOS0_RESULT: PublishResult = Object.freeze({
@@ -238,11 +240,15 @@ export class Outgoing<T> {
     this.pump();
   }
 
+  // Every message's flow ends here, also one with no promise (taken over from a session store): so this is where
+  // "nothing left to send" is noticed.
   private settle(entry: StoredPublish, error: Error | undefined, res: PublishResult | undefined): void {
     const token = this.tokens.get(entry.seq);
-    if (token === undefined) return;
-    this.tokens.delete(entry.seq);
-    this.host.settle(token, error, res);
+    if (token !== undefined) {
+      this.tokens.delete(entry.seq);
+      this.host.settle(token, error, res);
+    }
+    if (this.store.queueLength === 0 && this.store.inflightCount === 0) this.host.idle();
   }
 
   /**

@@ -113,4 +113,6 @@ export interface EngineSink<T> {
   reauthRequested(): void;
   /** A message was refused rather than delivered (e.g. a payload that is not the UTF-8 it claims to be). */
   rejected(message: PublishPacket, why: string): void;
+  /** No message is queued or in flight any more (one just completed or failed). */
+  idle(): void;
 }

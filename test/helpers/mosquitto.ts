@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { type TestCerts, testCerts } from './certs.js';
 import { type BrokerPorts, TEST_USERS, writeBrokerFiles } from './mosquitto-config.js';
 import { freePorts, waitForPorts } from './ports.js';
-import { which } from './which.js';
+import { terminate, which } from './processes.js';
 
 export { type BrokerPorts, TEST_USERS, type TestUser } from './mosquitto-config.js';
 
@@ -53,7 +53,6 @@ export interface Broker {
   restart(): Promise<void>;
 }
 
-const KILL_AFTER_MS = 3_000;
 const START_ATTEMPTS = 3;
 const running = new Set<ChildProcess>();
 const LISTENERS = [
@@ -165,15 +164,6 @@ async function launch(configPath: string, ports: BrokerPorts, logPath: string, t
     const inUse = /address already in use/i.test(stderr + log);
     throw inUse ? new AddressInUseError(message, { cause: e }) : new Error(message, { cause: e });
   }
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-  await exited;
-  clearTimeout(timer);
 }
 
 function logTail(logPath: string, lines = 30): string {

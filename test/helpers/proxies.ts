@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts, waitForPorts } from './ports.js';
-import { which } from './which.js';
+import { terminate, which } from './processes.js';
 
 /** A user name and password a proxy requires. */
 export interface ProxyCredentials {
@@ -40,7 +40,6 @@ export interface ProxyServer {
   stop(): Promise<void>;
 }
 
-const KILL_AFTER_MS = 3_000;
 const START_ATTEMPTS = 3;
 const running = new Set<ChildProcess>();
 
@@ -156,15 +155,6 @@ async function launch(name: string, args: string[], port: number): Promise<Proxy
       return stopping;
     },
   };
-}
-
-async function terminate(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
-  await exited;
-  clearTimeout(timer);
 }
 
 // As for Mosquitto: `setpriv --pdeathsig` has the kernel kill the proxy whenever this process dies, however it dies.

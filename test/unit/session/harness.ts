@@ -41,6 +41,8 @@ export class RecordingSink implements EngineSink<Token> {
   readonly settled: Settlement[] = [];
   readonly connacks: ConnackPacket[] = [];
   readonly closes: Array<Error | undefined> = [];
+  /** How often the engine reported nothing queued or in flight. */
+  idles = 0;
   /** Messages the engine refused instead of delivering. */
   readonly rejections: Array<{ message: PublishPacket; why: string }> = [];
   /** What the engine asked of the authenticator, in order. */
@@ -76,6 +78,9 @@ export class RecordingSink implements EngineSink<Token> {
   }
   authSucceeded(data: Uint8Array | undefined, reauthenticate: boolean): void {
     this.auth.push({ kind: 'succeeded', data, reauthenticate });
+  }
+  idle(): void {
+    this.idles++;
   }
   rejected(message: PublishPacket, why: string): void {
     this.rejections.push({ message, why });
