@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 // `npm run size`: the size of what a typical browser app ships of mqttkit — connect over WebSocket, subscribe,
 // publish with MQTT 5 properties, iterate messages — bundled, tree-shaken and minified as an app's bundler would,
-// raw and gzipped, and what takes the space (per source file). `--json`: one JSON line at the end.
+// raw and gzipped, and what takes the space (per source file). Then the whole libraries side by side: mqttkit's
+// prebuilt browser bundle (everything, no tree-shaking) against MQTT.js's, as ratios. `--json`: one JSON line.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 
@@ -45,6 +49,34 @@ console.log(
 console.log(`  minified ${kb(code.length)} (${code.length} bytes), gzipped ${kb(gzip)} (${gzip} bytes)`);
 console.log('  what takes the space (minified bytes per source file):');
 for (const [file, bytes] of parts) console.log(`    ${String(bytes).padStart(7)}  ${file}`);
+
+// The whole library, as each project ships it prebuilt for <script type="module">.
+const whole = await build({
+  entryPoints: ['src/index.ts'],
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  minify: true,
+  write: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+const ours = whole.outputFiles[0].contents;
+const theirs = readFileSync(
+  join(dirname(createRequire(import.meta.url).resolve('mqtt/package.json')), 'dist', 'mqtt.esm.js'),
+);
+const size = (b) => ({ minified: b.length, gzipped: gzipSync(b, { level: 9 }).length });
+const [a, b] = [size(ours), size(theirs)];
+console.log(
+  'whole library, prebuilt browser ES module (mqttkit: dist/browser/mqttkit.js; MQTT.js: dist/mqtt.esm.js):',
+);
+console.log(`  mqttkit  minified ${kb(a.minified)}, gzipped ${kb(a.gzipped)}`);
+console.log(`  MQTT.js  minified ${kb(b.minified)}, gzipped ${kb(b.gzipped)}`);
+console.log(
+  `  mqttkit/MQTT.js  minified ${(a.minified / b.minified).toFixed(2)}, gzipped ${(a.gzipped / b.gzipped).toFixed(2)}`,
+);
 if (process.argv.includes('--json')) {
-  console.log(JSON.stringify({ minified: code.length, gzipped: gzip, parts: Object.fromEntries(parts) }));
+  const app = { minified: code.length, gzipped: gzip, parts: Object.fromEntries(parts) };
+  console.log(JSON.stringify({ ...app, whole: { mqttkit: a, mqttjs: b } }));
 }

@@ -8,8 +8,9 @@
  * @module
  */
 import { describePacket, type Logger } from '../log.js';
-import { PacketDecoder } from '../packet/decoder.js';
-import { encode } from '../packet/encode.js';
+import { decodeServerBody } from '../packet/decode-body.js';
+import { StreamDecoder } from '../packet/decoder.js';
+import { encodeClientPacket } from '../packet/encode.js';
 import { ProtocolError } from '../packet/errors.js';
 import type { ConnackPacket, Packet, ProtocolVersion, PublishPacket } from '../packet/types.js';
 import type { SessionEngine } from '../session/engine.js';
@@ -57,7 +58,7 @@ export interface SinkHooks {
 
 /** The engine's sink, and the decoder in front of it. */
 export class ClientSink implements EngineSink<Deferred<unknown>> {
-  private readonly decoder: PacketDecoder;
+  private readonly decoder: StreamDecoder;
   // Set while the transport's send buffer is over its high-water mark; QoS 0 publishes then resolve on drain.
   private congested = false;
   private waitingForDrain: Deferred<unknown>[] = [];
@@ -76,7 +77,7 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
     private readonly packetLog: Logger | undefined,
     decoding: { protocolVersion: ProtocolVersion; maxPacketSize: number },
   ) {
-    this.decoder = new PacketDecoder((p) => this.packetReceived(p), decoding);
+    this.decoder = new StreamDecoder((p) => this.packetReceived(p), decoding, decodeServerBody);
   }
 
   /** A transport is about to open: decoding starts afresh, for the protocol version the engine will use. */
@@ -127,7 +128,9 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
     this.packetLog?.debug(`sent ${packet.type.toUpperCase()}`, describePacket(packet));
     const engine = this.host.engine;
     const version = packet.type === 'connect' ? packet.protocolVersion : engine.protocolVersion;
-    if (!t.write(encode(packet, version, { maxPacketSize: engine.brokerLimits.maximumPacketSize }))) {
+    if (
+      !t.write(encodeClientPacket(packet, version, { maxPacketSize: engine.brokerLimits.maximumPacketSize }))
+    ) {
       this.congested = true;
     }
   }

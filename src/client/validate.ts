@@ -6,7 +6,7 @@
  * @module
  */
 
-import { encode } from '../packet/encode.js';
+import { encodeClientPacket } from '../packet/encode.js';
 import { InvalidArgumentError } from '../packet/errors.js';
 import type { ProtocolVersion, QoS, Subscription, UnsubscribeProperties } from '../packet/types.js';
 import type { BrokerLimits } from '../session/broker-limits.js';
@@ -50,7 +50,7 @@ export function checkPublish(
   const roughSize = 7 + 3 * topic.length + payload.length;
   if (properties !== undefined || roughSize + 1024 > limits.maximumPacketSize) {
     const trial = { type: 'publish', ...message, dup: false } as const;
-    encode(
+    encodeClientPacket(
       qos > 0 ? { ...trial, packetId: 1 } : trial,
       version === 5 || properties !== undefined ? 5 : version,
       {
@@ -147,7 +147,7 @@ export function subscriptionList(
   });
   // Properties (and anything else only the encoder checks) are checked now, not when the packet is sent.
   if (options?.properties !== undefined) {
-    encode({ type: 'subscribe', packetId: 1, subscriptions, properties: options.properties }, 5);
+    encodeClientPacket({ type: 'subscribe', packetId: 1, subscriptions, properties: options.properties }, 5);
   }
   return subscriptions;
 }
@@ -162,6 +162,6 @@ export function unsubscribeList(
     throw new InvalidArgumentError('unsubscribe needs at least one topic filter');
   for (const f of list) validateTopicFilter(f);
   if (properties !== undefined)
-    encode({ type: 'unsubscribe', packetId: 1, topicFilters: list, properties }, 5);
+    encodeClientPacket({ type: 'unsubscribe', packetId: 1, topicFilters: list, properties }, 5);
   return list;
 }

@@ -44,8 +44,32 @@ function bits(n: number): string {
   return `0b${n.toString(2).padStart(4, '0')}`;
 }
 
-/** Decodes the body the reader points at, for a packet whose first byte (already checked) is `first`. */
+/** A function decoding one packet body; see {@link decodeBody} and {@link decodeServerBody}. */
+export type BodyDecoder = (r: Reader, first: number, version: ProtocolVersion) => Packet;
+
+/** Decodes the body the reader points at, for a packet of any type whose first byte (already checked) is `first`. */
 export function decodeBody(r: Reader, first: number, version: ProtocolVersion): Packet {
+  switch (first >> 4) {
+    case 1:
+      return decodeConnect(r);
+    case 8:
+      return decodeSubscribe(r, version);
+    case 10:
+      return decodeUnsubscribe(r, version);
+    case 12:
+      r.expectEnd('PINGREQ');
+      return { type: 'pingreq' };
+    default:
+      return decodeServerBody(r, first, version);
+  }
+}
+
+/**
+ * Decodes the body of a packet a server may send; CONNECT, SUBSCRIBE, UNSUBSCRIBE and PINGREQ fail as
+ * malformed. The
+ * client's decoder uses it, so that an application bundle carries no decoders for packets only a server reads.
+ */
+export function decodeServerBody(r: Reader, first: number, version: ProtocolVersion): Packet {
   switch (first >> 4) {
     case 3:
       return decodePublish(r, first & 0x0f, version);
@@ -57,27 +81,22 @@ export function decodeBody(r: Reader, first: number, version: ProtocolVersion): 
       return decodePubAck(r, 'pubrel', version);
     case 7:
       return decodePubAck(r, 'pubcomp', version);
-    case 1:
-      return decodeConnect(r);
     case 2:
       return decodeConnack(r, version);
-    case 8:
-      return decodeSubscribe(r, version);
     case 9:
       return decodeSubAck(r, 'suback', version);
-    case 10:
-      return decodeUnsubscribe(r, version);
     case 11:
       return decodeSubAck(r, 'unsuback', version);
-    case 12:
-      r.expectEnd('PINGREQ');
-      return { type: 'pingreq' };
     case 13:
       r.expectEnd('PINGRESP');
       return { type: 'pingresp' };
     case 14:
       return decodeReasonOnly(r, 'disconnect', version);
-    default:
+    case 15:
       return decodeReasonOnly(r, 'auth', version);
+    default: {
+      const name = (PACKET_TYPE_NAMES[first >> 4] as string).toUpperCase();
+      return r.fail(MALFORMED, `${name} is sent by clients only, never by a server`, r.origin);
+    }
   }
 }

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { checkFirstByte, decodeBody } from './decode-body.js';
+import { type BodyDecoder, checkFirstByte, decodeBody } from './decode-body.js';
 import { ProtocolError } from './errors.js';
 import { MALFORMED, Reader } from './reader.js';
 import type { Packet, ProtocolVersion } from './types.js';
@@ -29,20 +29,17 @@ export interface DecoderOptions {
 }
 
 /**
- * Decodes a byte stream into packets.
- *
- * ```ts
- * const decoder = new PacketDecoder((packet) => handle(packet), { protocolVersion: 4 });
- * socket.on('data', (chunk) => decoder.push(chunk));
- * ```
+ * The streaming decoder, for the packet bodies one `BodyDecoder` accepts: all of them ({@link PacketDecoder}) or
+ * those a server sends (the client's, so that its bundle holds no decoders for packets only servers read).
  */
-export class PacketDecoder {
+export class StreamDecoder {
   /** Version used for every packet but CONNECT (which states its own); change it once the version is known. */
   protocolVersion: ProtocolVersion;
   /** See {@link DecoderOptions.maxPacketSize}. */
   maxPacketSize: number;
 
   private readonly onPacket: (packet: Packet) => void;
+  private readonly body: BodyDecoder;
   private readonly reader = new Reader();
   private failure: ProtocolError | undefined;
   // Fixed header in progress: first byte (-1: none yet), remaining length so far, its multiplier and byte count.
@@ -56,9 +53,10 @@ export class PacketDecoder {
   private bodyLength = 0;
   private headerLength = 0;
 
-  /** `onPacket` is called synchronously for each packet, in order; it must not throw. */
-  constructor(onPacket: (packet: Packet) => void, options?: DecoderOptions) {
+  /** `onPacket` is called synchronously for each packet, in order, and must not throw; `body` decodes each body. */
+  constructor(onPacket: (packet: Packet) => void, options: DecoderOptions | undefined, body: BodyDecoder) {
     this.onPacket = onPacket;
+    this.body = body;
     this.protocolVersion = options?.protocolVersion ?? 5;
     this.maxPacketSize = options?.maxPacketSize ?? MAX_PACKET_SIZE;
   }
@@ -137,7 +135,7 @@ export class PacketDecoder {
         const first = this.first;
         this.first = -1;
         r.reset(chunk, i, end, i - headerLength, false);
-        const packet = decodeBody(r, first, this.protocolVersion);
+        const packet = this.body(r, first, this.protocolVersion);
         i = end;
         this.onPacket(packet);
       } else {
@@ -169,7 +167,7 @@ export class PacketDecoder {
       this.gather = undefined;
       const r = this.reader;
       r.reset(body, 0, this.bodyLength, -this.headerLength, true);
-      this.onPacket(decodeBody(r, first, this.protocolVersion));
+      this.onPacket(this.body(r, first, this.protocolVersion));
     }
     return i + take;
   }
@@ -183,6 +181,21 @@ export class PacketDecoder {
 
   private fail(reasonCode: number, message: string): never {
     throw new ProtocolError(reasonCode, message, this.lengthBytes);
+  }
+}
+
+/**
+ * Decodes a byte stream into packets.
+ *
+ * ```ts
+ * const decoder = new PacketDecoder((packet) => handle(packet), { protocolVersion: 4 });
+ * socket.on('data', (chunk) => decoder.push(chunk));
+ * ```
+ */
+export class PacketDecoder extends StreamDecoder {
+  /** `onPacket` is called synchronously for each packet, in order; it must not throw. */
+  constructor(onPacket: (packet: Packet) => void, options?: DecoderOptions) {
+    super(onPacket, options, decodeBody);
   }
 }
 

@@ -31,11 +31,34 @@ export interface EncodeOptions {
  * @throws {PacketTooLargeError} `MQTT_ERR_PACKET_TOO_LARGE` when the packet would exceed `maxPacketSize`.
  */
 export function encode(packet: Packet, version: ProtocolVersion, options?: EncodeOptions): Uint8Array {
-  const max = options?.maxPacketSize ?? MAX_PACKET_SIZE;
-  if (version !== 3 && version !== 4 && version !== 5) {
-    throw new InvalidArgumentError(`protocol version must be 3, 4 or 5, got ${String(version)}`);
+  switch (packet.type) {
+    case 'connack':
+      return encodeConnack(packet, checkVersion(version), maxSize(options));
+    case 'suback':
+    case 'unsuback':
+      return encodeSubAck(packet, checkVersion(version), maxSize(options));
+    case 'pingresp':
+      checkVersion(version);
+      return WRITER.begin(0).finish(0xd0, maxSize(options), 'PINGRESP');
+    default:
+      if (!CLIENT_TYPES.has(packet.type)) {
+        throw new InvalidArgumentError(`unknown packet type ${String(packet.type as unknown)}`);
+      }
+      return encodeClientPacket(packet, version, options);
   }
-  resetMeasure();
+}
+
+/**
+ * {@link encode} for the packets a client sends; a packet only servers send fails with `InvalidArgumentError`.
+ * The client uses it, so that an application bundle carries no encoders for packets only a server writes.
+ */
+export function encodeClientPacket(
+  packet: Packet,
+  version: ProtocolVersion,
+  options?: EncodeOptions,
+): Uint8Array {
+  const max = maxSize(options);
+  checkVersion(version);
   switch (packet.type) {
     case 'publish':
       return encodePublish(packet, version, max);
@@ -46,23 +69,45 @@ export function encode(packet: Packet, version: ProtocolVersion, options?: Encod
       return encodePubAck(packet, version, max);
     case 'connect':
       return encodeConnect(packet, max);
-    case 'connack':
-      return encodeConnack(packet, version, max);
     case 'subscribe':
       return encodeSubscribe(packet, version, max);
-    case 'suback':
-    case 'unsuback':
-      return encodeSubAck(packet, version, max);
     case 'unsubscribe':
       return encodeUnsubscribe(packet, version, max);
     case 'pingreq':
       return WRITER.begin(0).finish(0xc0, max, 'PINGREQ');
-    case 'pingresp':
-      return WRITER.begin(0).finish(0xd0, max, 'PINGRESP');
     case 'disconnect':
     case 'auth':
       return encodeReasonOnly(packet, version, max);
     default:
-      throw new InvalidArgumentError(`unknown packet type ${String((packet as { type: unknown }).type)}`);
+      throw new InvalidArgumentError(
+        `${String((packet as { type: unknown }).type).toUpperCase()} is sent by servers only, never by a client`,
+      );
   }
+}
+
+const CLIENT_TYPES = new Set<unknown>([
+  'publish',
+  'puback',
+  'pubrec',
+  'pubrel',
+  'pubcomp',
+  'connect',
+  'subscribe',
+  'unsubscribe',
+  'pingreq',
+  'disconnect',
+  'auth',
+]);
+
+function maxSize(options: EncodeOptions | undefined): number {
+  return options?.maxPacketSize ?? MAX_PACKET_SIZE;
+}
+
+// Checks the version and starts a new measurement; every encoding passes here first.
+function checkVersion(version: ProtocolVersion): ProtocolVersion {
+  if (version !== 3 && version !== 4 && version !== 5) {
+    throw new InvalidArgumentError(`protocol version must be 3, 4 or 5, got ${String(version)}`);
+  }
+  resetMeasure();
+  return version;
 }
