@@ -104,6 +104,20 @@ export class QueueFullError extends MqttError {
   }
 }
 
+/**
+ * A durable session store failed: its directory cannot be created or written, the disk is full, another process
+ * holds the session, or its log is corrupt. What was stored before stays stored.
+ */
+export class SessionStoreError extends MqttError {
+  /** The session's directory. */
+  readonly path: string | undefined;
+
+  constructor(message: string, details?: { path?: string; cause?: unknown }) {
+    super('MQTT_ERR_STORE', message, details?.cause === undefined ? undefined : { cause: details.cause });
+    this.path = details?.path;
+  }
+}
+
 function hex(n: number): string {
   return n.toString(16).padStart(2, '0');
 }

@@ -24,6 +24,12 @@ export {
   subscribeSimple,
 } from './helpers/subscribe.js';
 export * from './index.js';
+export {
+  FileSessionStore,
+  type FileSessionStoreOptions,
+  type FsyncPolicy,
+  type SessionAttachment,
+} from './session/file/file-store.js';
 export { duplexTransport } from './transport/node-duplex.js';
 export { type SocketOptions, socketTransport, type TlsOptions } from './transport/node-socket.js';
 export { type NodeWebSocketOptions, nodeWebSocketTransport } from './transport/node-websocket.js';

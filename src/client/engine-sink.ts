@@ -14,6 +14,7 @@ import { encodeClientPacket } from '../packet/encode.js';
 import { ProtocolError } from '../packet/errors.js';
 import type { ConnackPacket, Packet, ProtocolVersion, PublishPacket } from '../packet/types.js';
 import type { SessionEngine } from '../session/engine.js';
+import type { OutgoingMessage, SessionStore } from '../session/store.js';
 import type { AckResult, EngineSink, PublishResult } from '../session/types.js';
 import type { Transport } from '../transport/transport.js';
 import type { AuthRunner } from './auth-runner.js';
@@ -36,6 +37,8 @@ export interface SinkHost {
   readonly engine: SessionEngine<Deferred<unknown>>;
   /** The transport of the current connection, if any. */
   readonly transport: Transport | undefined;
+  /** The store given in the options, if any. */
+  readonly session: SessionStore | undefined;
   /** Runs the authenticator, when the client has one. */
   readonly auth: AuthRunner | undefined;
   /** The broker accepted the connection. */
@@ -167,9 +170,21 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
       // drain, so that a publisher awaiting each publish cannot outrun the network.
       this.waitingForDrain.push(token);
     } else {
-      token.resolve(result);
-      if (token.kind !== undefined) this.hooks.emit(token.kind, result as never);
+      // A durable store that flushes later: a publication is complete only once its records are on the disk.
+      const durable = token.kind === 'publish' ? this.host.session?.whenDurable?.() : undefined;
+      if (durable === undefined) this.resolve(token, result);
+      else void durable.then(() => this.resolve(token, result));
     }
+  }
+
+  private resolve(token: Deferred<unknown>, result: PublishResult | AckResult | undefined): void {
+    token.resolve(result);
+    if (token.kind !== undefined) this.hooks.emit(token.kind, result as never);
+  }
+
+  /** Messages sent again as new publications after the broker lost the session. */
+  republished(messages: OutgoingMessage[]): void {
+    this.hooks.emit('republished', messages);
   }
 
   /** Nothing is queued or in flight any more: a flush waiting for that is done. */

@@ -13,6 +13,7 @@ import type {
   QoS,
   SubscribeProperties,
 } from '../packet/types.js';
+import type { OutgoingMessage } from '../session/store.js';
 import type { AckResult, PublishResult } from '../session/types.js';
 import type { Message } from './message.js';
 import type { IteratorOptions } from './message-queue.js';
@@ -62,6 +63,12 @@ export interface ClientEvents {
   error: (error: Error) => void;
   /** The client ended for good; `error` when it was not asked to. */
   close: (error: Error | undefined) => void;
+  /**
+   * The broker had lost the session (CONNACK without Session Present) while these messages were in flight, so
+   * they are sent again as new publications (`resendOnSessionLost`): the broker may have passed them on already,
+   * and a subscriber may receive them twice, even at QoS 2.
+   */
+  republished: (messages: OutgoingMessage[]) => void;
   /** Diagnostics. Credentials are never part of a log message. */
   log: (level: 'debug' | 'info' | 'warn', message: string) => void;
 }

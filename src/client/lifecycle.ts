@@ -13,7 +13,7 @@ import { ClientClosedError, ConnackError, ConnectionError, ProtocolError } from 
 import { type LogFields, type Logger, LogNamespace, loggerFromEnvironment, NOOP_LOGGER } from '../log.js';
 import type { ConnackPacket, DisconnectProperties } from '../packet/types.js';
 import { SessionEngine } from '../session/engine.js';
-import { MemorySessionStore } from '../session/store.js';
+import { MemorySessionStore, type SessionStore } from '../session/store.js';
 import type { EngineOptions } from '../session/types.js';
 import type { Transport, TransportFactory } from '../transport/transport.js';
 import { AuthRunner, type AuthRunnerHooks } from './auth-runner.js';
@@ -47,6 +47,8 @@ export class Lifecycle implements SinkHost, AuthRunnerHooks {
   readonly sink: ClientSink;
   /** Runs the `authenticator` option, when there is one. */
   readonly auth: AuthRunner | undefined;
+  /** The store given in the options, if any. */
+  readonly session: SessionStore | undefined;
   /** Where the client stands. */
   status: Status = 'idle';
   /** The transport of the current connection (or attempt). */
@@ -85,6 +87,15 @@ export class Lifecycle implements SinkHost, AuthRunnerHooks {
         maxPacketSize: options.maxPacketSize ?? DEFAULT_MAX_PACKET_SIZE,
       },
     );
+    this.session = options.session;
+    // MQTT 3 sessions never expire; an MQTT 5 session lasts its expiry interval (default 0: the connection).
+    this.session?.attach?.({
+      clientId: engineOptions.clientId,
+      sessionExpiryInterval:
+        engineOptions.protocolVersion === 5
+          ? (engineOptions.properties?.sessionExpiryInterval ?? 0)
+          : undefined,
+    });
     this.engine = new SessionEngine(engineOptions, options.session ?? new MemorySessionStore(), this.sink);
     this.timer = new DeadlineTimer(
       () => this.engine.nextDeadline(),

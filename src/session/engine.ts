@@ -306,6 +306,11 @@ export class SessionEngine<T>
     this.sink.idle();
   }
 
+  /** Messages sent again as new publications after the broker lost the session (host hook). */
+  resentAfterSessionLost(messages: OutgoingMessage[]): void {
+    this.sink.republished(messages);
+  }
+
   /** A message was refused, not delivered (host hook). */
   rejected(message: PublishPacket, why: string): void {
     this.sink.rejected(message, why);

@@ -87,7 +87,7 @@ export class Incoming {
       }
     }
     const manual = this.options.manualAck;
-    if (packet.qos === 2 && this.store.hasIncoming(id)) {
+    if (packet.qos === 2 && (this.store.hasIncoming(id) || (manual && this.pendingQoS2(id)))) {
       // The broker sent it again before our PUBREC arrived: it was delivered already. Acknowledge it, unless
       // the application has not acknowledged it yet (manual acknowledgement): then its PUBREC waits for that.
       // One acknowledged while the connection was down is answered now, as the broker sends it again after the
@@ -99,7 +99,7 @@ export class Incoming {
     }
     if (packet.qos > 0 && host.version() === 5) {
       const max = host.receiveMaximum();
-      const unacknowledged = this.store.incomingCount + (manual ? this.pendingQoS1() : 0);
+      const unacknowledged = this.store.incomingCount + (manual ? this.pendingUnrecorded() : 0);
       if (unacknowledged >= max) {
         host.protocolError(
           `more than ${max} QoS 1/2 messages unacknowledged`,
@@ -126,7 +126,9 @@ export class Incoming {
       host.deliver(packet);
       return;
     }
-    if (packet.qos === 2) this.store.addIncoming(id);
+    // With manual acknowledgement the identifier is recorded when the application acknowledges: a session that
+    // outlives the process must deliver again a message the application never acknowledged.
+    if (packet.qos === 2 && !manual) this.store.addIncoming(id);
     if (manual)
       this.pending.push({ packetId: id, qos: packet.qos, epoch: this.epoch, reasonCode: undefined });
     host.deliver(packet);
@@ -156,6 +158,8 @@ export class Incoming {
     );
     if (entry === undefined) return false;
     entry.reasonCode = this.host.version() === 5 ? reasonCode : 0;
+    // Recorded at once, even offline: the application has the message, so a resend must not deliver it again.
+    if (qos === 2 && entry.reasonCode < 0x80) this.store.addIncoming(packetId);
     this.flush();
     return true;
   }
@@ -169,19 +173,25 @@ export class Incoming {
       done++;
       if (p.qos === 1) this.host.send({ type: 'puback', packetId: p.packetId, reasonCode: p.reasonCode });
       else {
+        // A refused QoS 2 message ends with that PUBREC (no PUBREL comes); it was never recorded.
         this.host.send({ type: 'pubrec', packetId: p.packetId, reasonCode: p.reasonCode });
-        // A refused QoS 2 message ends with that PUBREC: no PUBREL comes, and the identifier is free.
-        if (p.reasonCode >= 0x80) this.store.deleteIncoming(p.packetId);
       }
     }
     if (done > 0) this.pending = this.pending.slice(done);
   }
 
-  private pendingQoS1(): number {
+  // Messages awaiting their acknowledgement that the store does not count yet: QoS 1 ones (also those acknowledged
+  // early, whose PUBACK has not gone: the broker still counts them) and QoS 2 ones not acknowledged in success.
+  private pendingUnrecorded(): number {
     let n = 0;
-    // Also those the application acknowledged early: their PUBACK has not gone yet, so the broker still counts them.
-    for (const p of this.pending) if (p.qos === 1) n++;
+    for (const p of this.pending) {
+      if (p.qos === 1 || p.reasonCode === undefined || p.reasonCode >= 0x80) n++;
+    }
     return n;
+  }
+
+  private pendingQoS2(packetId: number): boolean {
+    return this.pending.some((p) => p.packetId === packetId && p.qos === 2);
   }
 
   /** A PUBREL arrived: the QoS 2 flow ends with PUBCOMP, also for an identifier we do not know (MQTT 5 says so). */

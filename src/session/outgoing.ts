@@ -35,6 +35,11 @@ export interface OutgoingHost<T> {
   maximumPacketSize(): number;
   /** The last queued or in-flight message is done. */
   idle(): void;
+  /**
+   * The broker lost the session while these messages were in flight: they go again as new publications, so a
+   * subscriber may receive them twice.
+   */
+  resentAfterSessionLost(messages: OutgoingMessage[]): void;
 }
 
 const QOS0_RESULT: PublishResult = Object.freeze({
@@ -103,8 +108,14 @@ export class Outgoing<T> {
       stage: 'queued',
       sentBefore: false,
     };
+    try {
+      this.store.enqueue(entry);
+    } catch (e) {
+      // A durable store that cannot record the message (a full disk): refused, as a full queue is.
+      if (token !== undefined) this.host.settle(token, e as Error, undefined);
+      return undefined;
+    }
     if (token !== undefined) this.tokens.set(entry.seq, token);
-    this.store.enqueue(entry);
     this.pump();
     return entry;
   }
@@ -142,27 +153,46 @@ export class Outgoing<T> {
       for (const e of this.store.inflight()) this.resend.push(e.packetId);
     } else {
       const all = [...this.store.inflight()];
-      for (const e of all) this.store.deleteInflight(e.packetId);
       // A QoS 2 message past PUBREC was accepted by the broker ([MQTT-4.3.3-3]): it is done, not resent.
       for (const e of all) {
-        if (e.stage === 'pubrel')
-          this.settle(e, undefined, { packetId: e.packetId, reasonCode: 0, properties: undefined });
+        if (e.stage !== 'pubrel') continue;
+        this.store.deleteInflight(e.packetId);
+        this.settle(e, undefined, { packetId: e.packetId, reasonCode: 0, properties: undefined });
       }
       const entries = all.filter((e) => e.stage !== 'pubrel');
       if (this.options.resendOnSessionLost) {
+        const resent = entries.filter((e) => e.sentBefore).map((e) => e.message);
+        // Back to the queue first, out of flight after: a durable store never holds the message in neither.
         for (let i = entries.length - 1; i >= 0; i--) {
           const e = entries[i] as StoredPublish;
+          const id = e.packetId;
           e.packetId = 0;
           e.stage = 'queued';
           e.sentBefore = false;
-          this.store.enqueue(e, true);
+          this.requeue(e, id);
         }
+        if (resent.length > 0) this.host.resentAfterSessionLost(resent);
       } else {
-        for (const e of entries)
+        for (const e of entries) {
+          this.store.deleteInflight(e.packetId);
           this.settle(e, new ConnectionError('the broker lost the session'), undefined);
+        }
       }
     }
     this.pump();
+  }
+
+  // Puts an in-flight message (identifier `id`) back at the head of the queue. A store that cannot record it
+  // fails the publication rather than keep a message it could not write down.
+  private requeue(e: StoredPublish, id: number): void {
+    try {
+      this.store.enqueue(e, true);
+    } catch (error) {
+      this.store.deleteInflight(id);
+      this.settle(e, error as Error, undefined);
+      return;
+    }
+    this.store.deleteInflight(id);
   }
 
   /** Fails every publication still awaited; the messages themselves stay in the store. */
@@ -203,8 +233,7 @@ export class Outgoing<T> {
       this.store.dequeue();
       head.packetId = id;
       head.stage = 'publish';
-      this.store.putInflight(head);
-      this.sendEntry(head);
+      this.sendEntry(head); // records it in flight
     }
   }
 
@@ -221,12 +250,14 @@ export class Outgoing<T> {
     if (entry.stage === 'pubrel') {
       this.host.send({ type: 'pubrel', packetId: entry.packetId, reasonCode: 0 });
     } else {
-      // [MQTT-3.3.1-1] DUP marks a PUBLISH sent before with this identifier.
-      this.host.send(this.toPacket(entry.message, entry.packetId, entry.sentBefore));
-      if (!entry.sentBefore) {
+      // [MQTT-3.3.1-1] DUP marks a PUBLISH sent before with this identifier. Recorded as sent before it is: a
+      // store that outlives the process must not find a PUBLISH on the wire that it does not know about.
+      const dup = entry.sentBefore;
+      if (!dup) {
         entry.sentBefore = true;
         this.store.putInflight(entry);
       }
+      this.host.send(this.toPacket(entry.message, entry.packetId, dup));
     }
     this.sent.add(entry.packetId);
   }

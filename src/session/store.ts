@@ -88,8 +88,20 @@ export interface SessionStore {
 
   /** Forgets everything (a clean session). */
   clear(): void;
+
+  /**
+   * Called once by the client that takes the store, with its client id and session expiry interval (undefined:
+   * never expires). A durable store checks the session is that client's and drops one that expired meanwhile.
+   */
+  attach?(client: { clientId: string; sessionExpiryInterval: number | undefined }): void;
+  /**
+   * For a store that makes changes durable later than it records them: resolves once everything recorded so far
+   * is durable; undefined when it already is. A publication is reported complete only after this.
+   */
+  whenDurable?(): Promise<void> | undefined;
 }
 
+const NO_IDS: ReadonlySet<number> = new Set();
 const NO_SUBSCRIPTIONS: ReadonlyMap<string, StoredSubscription> = new Map();
 
 /** The default store: the session lives as long as the process. */
@@ -161,6 +173,10 @@ export class MemorySessionStore implements SessionStore {
   }
   get incomingCount(): number {
     return this.incoming?.size ?? 0;
+  }
+  /** The inbound QoS 2 identifiers awaiting PUBREL (for a store that writes them out). */
+  incomingIds(): IterableIterator<number> {
+    return (this.incoming ?? NO_IDS).values();
   }
   /** Forgets every inbound QoS 2 identifier (the broker lost the session). */
   clearIncoming(): void {

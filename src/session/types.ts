@@ -13,6 +13,7 @@ import type {
   PublishPacket,
   Will,
 } from '../packet/types.js';
+import type { OutgoingMessage } from './store.js';
 
 /**
  * Where the connection stands. `offline`: no transport; `connecting`: CONNECT sent; `verifying`: the broker
@@ -115,4 +116,9 @@ export interface EngineSink<T> {
   rejected(message: PublishPacket, why: string): void;
   /** No message is queued or in flight any more (one just completed or failed). */
   idle(): void;
+  /**
+   * The broker lost the session while these messages were in flight: they are sent again as new publications
+   * (`resendOnSessionLost`), so a subscriber may receive them twice.
+   */
+  republished(messages: OutgoingMessage[]): void;
 }

@@ -43,6 +43,8 @@ export class RecordingSink implements EngineSink<Token> {
   readonly closes: Array<Error | undefined> = [];
   /** How often the engine reported nothing queued or in flight. */
   idles = 0;
+  /** Messages the engine reported as sent again after the broker lost the session. */
+  readonly republishedMessages: OutgoingMessage[] = [];
   /** Messages the engine refused instead of delivering. */
   readonly rejections: Array<{ message: PublishPacket; why: string }> = [];
   /** What the engine asked of the authenticator, in order. */
@@ -81,6 +83,9 @@ export class RecordingSink implements EngineSink<Token> {
   }
   idle(): void {
     this.idles++;
+  }
+  republished(messages: OutgoingMessage[]): void {
+    this.republishedMessages.push(...messages);
   }
   rejected(message: PublishPacket, why: string): void {
     this.rejections.push({ message, why });

@@ -1,0 +1,518 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * A session store on disk, so that a session survives the process: queued and in-flight messages, inbound QoS 2
+ * identifiers and subscriptions. Every change is appended to a log as a checksummed record before the method
+ * returns (so before the engine puts the packet it implies on the wire), and the state is also kept in memory
+ * for reads. The log is rewritten compactly, through a temporary file and a rename, once it has grown well past
+ * what it describes. A torn last record (the process died while writing it) is cut off when the log is opened.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { InvalidArgumentError, SessionStoreError } from '../../errors.js';
+import {
+  MemorySessionStore,
+  type SessionStore,
+  type StoredPublish,
+  type StoredSubscription,
+} from '../store.js';
+import { acquireLock, LockHeldError } from './lock.js';
+import { readLog } from './read-log.js';
+import { encodeRecord, entryRecords, LOG_HEADER, type LogRecord } from './records.js';
+
+/** When the log is flushed to the disk itself (`fsync`), beyond the operating system's buffers. */
+export type FsyncPolicy = 'always' | 'batched' | 'none';
+
+/** Options of {@link FileSessionStore}. */
+export interface FileSessionStoreOptions {
+  /** The directory holding sessions; this client's is a subdirectory named after its client id. */
+  directory: string;
+  /** The client id whose session this is; the client using the store must have the same one. */
+  clientId: string;
+  /**
+   * `'batched'` (default): every record is written at once (a killed process loses nothing) and flushed to the
+   * disk once per event-loop turn, before any publish resolves; a power failure can lose that last turn.
+   * `'always'`: flushed after every record (safe against power failure, much slower). `'none'`: left to the
+   * operating system (safe against a killed process, not against a power failure).
+   */
+  fsync?: FsyncPolicy;
+  /** Rewrite the log once it is larger than this many bytes and twice what it describes (default 4 MiB). */
+  compactAfterBytes?: number;
+  /**
+   * Called when recording a change fails after the fact (the disk filled up while a message was in flight): the
+   * session is still complete in memory, and new messages are refused with the error until the log could be
+   * rewritten. Default: nothing (the client's publishes report the error).
+   */
+  onError?: (error: SessionStoreError) => void;
+}
+
+/** What the client tells a store it takes: see {@link FileSessionStore.attach}. */
+export interface SessionAttachment {
+  clientId: string;
+  /** Seconds the broker keeps the session after a disconnect; undefined: for ever (MQTT 3). */
+  sessionExpiryInterval: number | undefined;
+}
+
+const LOG = 'session.log';
+const HEARTBEAT_MS = 30_000;
+
+/**
+ * A {@link SessionStore} in a directory, for sessions that survive a restart of the process. One process at a time
+ * may open a session (a lock file; a lock left by a killed process is taken over).
+ *
+ * ```ts
+ * const session = new FileSessionStore({ directory: './sessions', clientId: 'plant-7' });
+ * const client = await connect(url, { clientId: 'plant-7', clean: false, session, sessionExpiryInterval: 86_400 });
+ * ```
+ */
+export class FileSessionStore implements SessionStore {
+  /** The session's own directory. */
+  readonly path: string;
+  /** The client id the session belongs to. */
+  readonly clientId: string;
+  /**
+   * The messages found in the log when it was opened (queued or in flight), oldest first: the application can
+   * tell from them where it left off. They are sent once a client takes the store.
+   */
+  readonly recovered: readonly StoredPublish[];
+  /**
+   * Set by {@link FileSessionStore.attach} when the stored session had outlived its expiry interval: its inbound
+   * QoS 2 identifiers and subscriptions were dropped (the broker has dropped them too). Its messages were kept.
+   */
+  expired = false;
+  private readonly mem = new MemorySessionStore();
+  private readonly fsyncPolicy: FsyncPolicy;
+  private readonly compactAfter: number;
+  private readonly onError: ((error: SessionStoreError) => void) | undefined;
+  private readonly release: () => void;
+  private fd: number;
+  private size: number;
+  private liveEstimate = 0;
+  private seq: number;
+  private expiry: number | undefined;
+  private failure: SessionStoreError | undefined;
+  private closed = false;
+  private syncPending = false;
+  private syncWaiters: (() => void)[] = [];
+  private compactPending = false;
+  // QoS 1/2 messages taken off the queue whose `inflight` record has not followed yet.
+  private dequeued: StoredPublish[] = [];
+  private readonly heartbeat: ReturnType<typeof setInterval>;
+
+  /**
+   * Opens (or creates) the session of `options.clientId` under `options.directory`.
+   *
+   * @throws {SessionStoreError} `MQTT_ERR_STORE` when the directory cannot be created or written, another process
+   *   holds the session, or the log is corrupt before its last record (a torn last record is cut off instead).
+   * @throws {InvalidArgumentError} for a missing directory or client id, or an unknown fsync policy.
+   */
+  constructor(options: FileSessionStoreOptions) {
+    if (typeof options?.directory !== 'string' || options.directory === '')
+      throw new InvalidArgumentError('directory must be a non-empty string');
+    if (typeof options.clientId !== 'string' || options.clientId === '')
+      throw new InvalidArgumentError('a file session store needs the (non-empty) client id of its session');
+    const policy = options.fsync ?? 'batched';
+    if (policy !== 'always' && policy !== 'batched' && policy !== 'none')
+      throw new InvalidArgumentError(`fsync must be 'always', 'batched' or 'none', got ${String(policy)}`);
+    this.fsyncPolicy = policy;
+    this.compactAfter = options.compactAfterBytes ?? 4 * 1024 * 1024;
+    this.onError = options.onError;
+    this.clientId = options.clientId;
+    this.path = join(options.directory, directoryName(options.clientId));
+    try {
+      fs.mkdirSync(this.path, { recursive: true });
+    } catch (e) {
+      throw storeError(`cannot create the session directory ${this.path}`, e, this.path);
+    }
+    try {
+      this.release = acquireLock(this.path);
+    } catch (e) {
+      if (e instanceof LockHeldError) throw new SessionStoreError(e.message, { path: this.path });
+      throw storeError(`cannot lock the session in ${this.path}`, e, this.path);
+    }
+    try {
+      const file = join(this.path, LOG);
+      const log = readLog(file);
+      if (log.session.clientId !== undefined && log.session.clientId !== this.clientId) {
+        throw new SessionStoreError(
+          `the session in ${this.path} belongs to client id ${JSON.stringify(log.session.clientId)}`,
+          { path: this.path },
+        );
+      }
+      this.seq = log.session.seq;
+      this.expiry = log.session.sessionExpiryInterval;
+      for (const e of log.session.inflight) this.mem.putInflight(e);
+      for (const e of log.session.queue) this.mem.enqueue(e);
+      for (const id of log.session.incoming) this.mem.addIncoming(id);
+      for (const s of log.session.subscriptions) this.mem.putSubscription(s);
+      this.recovered = [...log.session.inflight, ...log.session.queue].sort((a, b) => a.seq - b.seq);
+      // Opened even when the log was fine, so that a fresh or torn log is rewritten whole at once.
+      this.fd = -1;
+      this.size = 0;
+      if (log.validBytes === 0 || log.tornBytes > 0) this.rewrite();
+      else this.openForAppend(file, log.validBytes);
+    } catch (e) {
+      this.release();
+      if (e instanceof SessionStoreError) throw e;
+      throw storeError(`cannot open the session log in ${this.path}`, e, this.path);
+    }
+    this.heartbeat = setInterval(() => this.touch(), HEARTBEAT_MS);
+    this.heartbeat.unref?.();
+  }
+
+  /**
+   * Called by the client that takes the store. Checks that the session is this client's, and expires a session
+   * not in use for longer than its expiry interval (see {@link FileSessionStore.expired}).
+   *
+   * @throws {InvalidArgumentError} when the client's id is not the session's.
+   */
+  attach(client: SessionAttachment): void {
+    if (client.clientId !== this.clientId) {
+      throw new InvalidArgumentError(
+        `the session store holds client id ${JSON.stringify(this.clientId)}'s session, not ${JSON.stringify(client.clientId)}'s`,
+      );
+    }
+    const expiry = this.expiry;
+    if (expiry !== undefined && expiry !== 0xffffffff && this.size > LOG_HEADER.length) {
+      const idle = Date.now() - this.lastActive();
+      if (idle > expiry * 1000) this.expire();
+    }
+    if (client.sessionExpiryInterval !== this.expiry) {
+      this.expiry = client.sessionExpiryInterval;
+      this.write({ kind: 'meta', clientId: this.clientId, sessionExpiryInterval: this.expiry }, false);
+    }
+  }
+
+  // The broker has dropped the session by now: what only its session gave meaning to goes (inbound QoS 2
+  // identifiers, subscriptions). The application's messages stay: once the broker confirms it has no session, the
+  // engine sends them again as new publications (reported) or fails them, as `resendOnSessionLost` says.
+  private expire(): void {
+    this.expired = true;
+    this.clearIncoming();
+    for (const s of [...this.mem.subscriptions()]) this.deleteSubscription(s.subscription.topicFilter);
+  }
+
+  /** Resolves once every change recorded so far is on the disk (per the fsync policy); undefined if it is. */
+  whenDurable(): Promise<void> | undefined {
+    if (!this.syncPending) return undefined;
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  /** Flushes and closes the log and releases the lock. The store cannot be used afterwards. */
+  close(): void {
+    if (this.closed) return;
+    this.flushDequeued();
+    this.sync();
+    this.closed = true;
+    clearInterval(this.heartbeat);
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      // Closing is best effort: the records are written already.
+    }
+    this.release();
+  }
+
+  inflight(): IterableIterator<StoredPublish> {
+    return this.mem.inflight();
+  }
+  get inflightCount(): number {
+    return this.mem.inflightCount;
+  }
+  getInflight(packetId: number): StoredPublish | undefined {
+    return this.mem.getInflight(packetId);
+  }
+  putInflight(entry: StoredPublish): void {
+    const i = this.dequeued.indexOf(entry);
+    if (i >= 0) this.dequeued.splice(i, 1);
+    this.write(
+      {
+        kind: 'inflight',
+        seq: entry.seq,
+        packetId: entry.packetId,
+        stage: entry.stage === 'pubrel' ? 'pubrel' : 'publish',
+        sentBefore: entry.sentBefore,
+      },
+      false,
+    );
+    this.mem.putInflight(entry);
+  }
+  deleteInflight(packetId: number): void {
+    const entry = this.mem.getInflight(packetId);
+    if (entry === undefined) return;
+    this.write({ kind: 'deleteInflight', packetId }, false);
+    this.mem.deleteInflight(packetId);
+    this.liveEstimate -= weight(entry);
+  }
+
+  queued(): IterableIterator<StoredPublish> {
+    return this.mem.queued();
+  }
+  get queueLength(): number {
+    return this.mem.queueLength;
+  }
+  /** @throws {SessionStoreError} when the message cannot be recorded; it is then not queued. */
+  enqueue(entry: StoredPublish, front?: boolean): void {
+    if (this.failure !== undefined) this.recover();
+    this.write({ kind: 'enqueue', seq: entry.seq, front: front === true, message: entry.message }, true);
+    this.liveEstimate += weight(entry);
+    this.mem.enqueue(entry, front);
+  }
+  peek(): StoredPublish | undefined {
+    return this.mem.peek();
+  }
+  dequeue(): StoredPublish | undefined {
+    const entry = this.mem.dequeue();
+    if (entry === undefined) return undefined;
+    if (entry.message.qos === 0) {
+      this.write({ kind: 'dequeue', seq: entry.seq }, false);
+      this.liveEstimate -= weight(entry);
+    } else {
+      // Its `inflight` record normally follows at once and says the same; recording nothing in between means a
+      // process killed right here finds the message still queued rather than lost.
+      if (this.dequeued.length === 0) queueMicrotask(() => this.flushDequeued());
+      this.dequeued.push(entry);
+    }
+    return entry;
+  }
+
+  hasIncoming(packetId: number): boolean {
+    return this.mem.hasIncoming(packetId);
+  }
+  addIncoming(packetId: number): void {
+    this.write({ kind: 'addIncoming', packetId }, false);
+    this.mem.addIncoming(packetId);
+  }
+  deleteIncoming(packetId: number): void {
+    if (!this.mem.hasIncoming(packetId)) return;
+    this.write({ kind: 'deleteIncoming', packetId }, false);
+    this.mem.deleteIncoming(packetId);
+  }
+  get incomingCount(): number {
+    return this.mem.incomingCount;
+  }
+  clearIncoming(): void {
+    if (this.mem.incomingCount === 0) return;
+    this.write({ kind: 'clearIncoming' }, false);
+    this.mem.clearIncoming();
+  }
+
+  subscriptions(): IterableIterator<StoredSubscription> {
+    return this.mem.subscriptions();
+  }
+  putSubscription(entry: StoredSubscription): void {
+    this.write({ kind: 'putSubscription', entry }, false);
+    this.mem.putSubscription(entry);
+  }
+  deleteSubscription(topicFilter: string): void {
+    this.write({ kind: 'deleteSubscription', topicFilter }, false);
+    this.mem.deleteSubscription(topicFilter);
+  }
+
+  nextSeq(): number {
+    return ++this.seq;
+  }
+
+  clear(): void {
+    this.dequeued = [];
+    this.write({ kind: 'clear' }, false);
+    this.mem.clear();
+    this.liveEstimate = 0;
+  }
+
+  // Appends one record. With `strict`, a failure throws (and nothing changes); otherwise the change stands in
+  // memory, the failure is reported, and new messages are refused until the log has been rewritten.
+  private write(record: LogRecord, strict: boolean): void {
+    if (this.closed) throw new SessionStoreError('the session store is closed', { path: this.path });
+    const bytes = encodeRecord(record);
+    try {
+      writeAll(this.fd, bytes);
+    } catch (e) {
+      this.cutBack();
+      const error = storeError(`cannot write to the session log in ${this.path}`, e, this.path);
+      if (strict) throw error;
+      this.fail(error);
+      return;
+    }
+    this.size += bytes.length;
+    if (this.fsyncPolicy === 'always') this.sync();
+    else if (this.fsyncPolicy === 'batched' && !this.syncPending) {
+      this.syncPending = true;
+      setImmediate(() => this.sync());
+    }
+    if (this.size > this.compactAfter && this.size > 2 * this.liveEstimate && !this.compactPending) {
+      this.compactPending = true;
+      setImmediate(() => this.compact());
+    }
+  }
+
+  private flushDequeued(): void {
+    const pending = this.dequeued;
+    this.dequeued = [];
+    for (const e of pending) {
+      if (e.packetId !== 0) continue;
+      this.write({ kind: 'dequeue', seq: e.seq }, false);
+      this.liveEstimate -= weight(e);
+    }
+  }
+
+  private sync(): void {
+    this.syncPending = false;
+    if (this.fsyncPolicy !== 'none' && !this.closed) {
+      try {
+        fs.fdatasyncSync(this.fd);
+      } catch (e) {
+        this.fail(storeError(`cannot flush the session log in ${this.path}`, e, this.path));
+      }
+    }
+    const waiters = this.syncWaiters;
+    this.syncWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private compact(): void {
+    this.compactPending = false;
+    if (this.closed) return;
+    try {
+      this.rewrite();
+    } catch (e) {
+      this.fail(storeError(`cannot rewrite the session log in ${this.path}`, e, this.path));
+    }
+  }
+
+  // A failed write may have left part of a record: cut the log back to its last whole record.
+  private cutBack(): void {
+    try {
+      fs.ftruncateSync(this.fd, this.size);
+    } catch {
+      // If even that fails, the torn record is cut off when the log is next opened.
+    }
+  }
+
+  private fail(error: SessionStoreError): void {
+    const first = this.failure === undefined;
+    this.failure = error;
+    if (first) this.onError?.(error);
+  }
+
+  // Tries to rewrite the whole log from memory, which also records whatever failed to be written.
+  private recover(): void {
+    try {
+      this.rewrite();
+    } catch (e) {
+      throw storeError(`cannot write to the session log in ${this.path}`, e, this.path);
+    }
+  }
+
+  /**
+   * Writes the whole session to a new log beside the old one, flushes it and renames it over the old one, so that
+   * either log is whole at every moment. @throws the file system's error; the old log is then untouched.
+   */
+  private rewrite(): void {
+    this.flushDequeuedInMemory();
+    const records: LogRecord[] = [
+      { kind: 'meta', clientId: this.clientId, sessionExpiryInterval: this.expiry },
+      { kind: 'seq', seq: this.seq },
+    ];
+    for (const s of this.mem.subscriptions()) records.push({ kind: 'putSubscription', entry: s });
+    for (const e of this.mem.inflight()) records.push(...entryRecords(e));
+    for (const e of this.mem.queued()) records.push(...entryRecords(e));
+    for (const id of this.mem.incomingIds()) records.push({ kind: 'addIncoming', packetId: id });
+    const chunks = [LOG_HEADER, ...records.map(encodeRecord)];
+    const total = chunks.reduce((n, c) => n + c.length, 0);
+    const file = join(this.path, LOG);
+    const temp = `${file}.new`;
+    const fd = fs.openSync(temp, 'w');
+    try {
+      for (const c of chunks) writeAll(fd, c);
+      if (this.fsyncPolicy !== 'none') fs.fsyncSync(fd);
+    } catch (e) {
+      fs.closeSync(fd);
+      fs.rmSync(temp, { force: true });
+      throw e;
+    }
+    fs.closeSync(fd);
+    fs.renameSync(temp, file);
+    if (this.fsyncPolicy !== 'none') syncDirectory(this.path);
+    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.openForAppend(file, total);
+    this.liveEstimate = total;
+    this.failure = undefined;
+  }
+
+  // A rewrite describes the memory state, where dequeued messages are gone: their `dequeue` records are moot.
+  private flushDequeuedInMemory(): void {
+    const pending = this.dequeued;
+    this.dequeued = [];
+    // A QoS 1/2 message dequeued but not yet in flight is still the session's: the rewrite keeps it queued.
+    for (const e of pending) if (e.packetId === 0) this.mem.enqueue(e, true);
+  }
+
+  private openForAppend(file: string, size: number): void {
+    this.fd = fs.openSync(file, 'a');
+    this.size = size;
+  }
+
+  private lastActive(): number {
+    try {
+      return fs.fstatSync(this.fd).mtimeMs;
+    } catch {
+      return Date.now();
+    }
+  }
+
+  // While open, the log's modification time says the session is in use (for the local expiry check).
+  private touch(): void {
+    if (this.closed) return;
+    try {
+      const now = new Date();
+      fs.futimesSync(this.fd, now, now);
+    } catch {
+      // Only the expiry check reads this; a failure here is not worth reporting.
+    }
+  }
+}
+
+// Roughly what a message costs in the log (its record and frame).
+function weight(e: StoredPublish): number {
+  return e.message.payload.length + 3 * e.message.topic.length + 64;
+}
+
+function writeAll(fd: number, bytes: Uint8Array): void {
+  let done = 0;
+  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
+}
+
+function syncDirectory(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(dir, 'r');
+    fs.fsyncSync(fd);
+  } catch {
+    // Some systems cannot fsync a directory; the rename is then as durable as they make it.
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+// A client id made safe as one directory name on any file system: kept when plainly safe, otherwise hex.
+function directoryName(clientId: string): string {
+  if (/^[A-Za-z0-9_-]{1,100}$/.test(clientId)) return clientId;
+  return `x-${Buffer.from(clientId, 'utf8').toString('hex').slice(0, 200)}`;
+}
+
+function storeError(message: string, cause: unknown, path: string): SessionStoreError {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  const why =
+    code === 'ENOSPC'
+      ? 'the disk is full'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'permission denied'
+        : code === 'EROFS'
+          ? 'the file system is read-only'
+          : cause instanceof Error
+            ? cause.message
+            : String(cause);
+  return new SessionStoreError(`${message}: ${why}`, { path, cause });
+}

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * Reading a session log back. Records are appended one at a time, so only the last one can be incomplete (the
+ * process died while writing it): a record cut short, or a bad checksum with nothing valid after it, is a torn
+ * tail, reported and then cut off. A bad record followed by more data is corruption, and an error: a session
+ * silently missing changes from its middle could resend a message the broker has already completed.
+ *
+ * @module
+ */
+import fs from 'node:fs';
+import { SessionStoreError } from '../../errors.js';
+import { crc32 } from './crc32.js';
+import { decodeRecord, FRAME, LOG_HEADER, MAX_BODY } from './records.js';
+import { Replay, type ReplayedSession } from './replay.js';
+
+/** What {@link readLog} found. */
+export interface LogContents {
+  session: ReplayedSession;
+  /** Bytes of the header and whole records. */
+  validBytes: number;
+  /** Bytes after them: a torn last record (0 when none). */
+  tornBytes: number;
+}
+
+/** Reads and replays the log at `file` (an absent or empty file is an empty session). @throws {SessionStoreError} */
+export function readLog(file: string): LogContents {
+  let bytes: Uint8Array;
+  try {
+    bytes = fs.readFileSync(file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    bytes = new Uint8Array(0);
+  }
+  const replay = new Replay();
+  if (bytes.length < LOG_HEADER.length) {
+    // Nothing, or a header cut short by a kill while the log was being created.
+    return { session: replay.result(), validBytes: 0, tornBytes: bytes.length };
+  }
+  for (let i = 0; i < LOG_HEADER.length; i++) {
+    if (bytes[i] !== LOG_HEADER[i]) {
+      throw new SessionStoreError(`${file} is not a session log of this version (bad header)`, {
+        path: file,
+      });
+    }
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let pos = LOG_HEADER.length;
+  while (pos < bytes.length) {
+    const problem = checkRecord(bytes, view, pos);
+    if (problem !== undefined) {
+      if (isTail(bytes, view, pos))
+        return { session: replay.result(), validBytes: pos, tornBytes: bytes.length - pos };
+      throw new SessionStoreError(`${file} is corrupt at byte ${pos}: ${problem}, and records follow`, {
+        path: file,
+      });
+    }
+    const length = view.getUint32(pos);
+    const body = bytes.subarray(pos + FRAME, pos + FRAME + length);
+    try {
+      replay.apply(decodeRecord(body));
+    } catch (e) {
+      throw new SessionStoreError(
+        `${file} is corrupt at byte ${pos}: ${e instanceof Error ? e.message : String(e)}`,
+        { path: file, cause: e },
+      );
+    }
+    pos += FRAME + length;
+  }
+  return { session: replay.result(), validBytes: pos, tornBytes: 0 };
+}
+
+// Why the record at `pos` is not whole, or undefined when it is.
+function checkRecord(bytes: Uint8Array, view: DataView, pos: number): string | undefined {
+  if (bytes.length - pos < FRAME) return 'a record frame cut short';
+  const length = view.getUint32(pos);
+  if (length === 0 || length > MAX_BODY) return `an impossible record length ${length}`;
+  if (bytes.length - pos - FRAME < length) return 'a record cut short';
+  if (crc32(bytes, pos + FRAME, pos + FRAME + length) !== view.getUint32(pos + 4))
+    return 'a checksum mismatch';
+  return undefined;
+}
+
+// Whether the bad record at `pos` is the torn end of the log: no whole record starts anywhere after it. A record
+// torn by a kill is the last thing written; finding a valid record behind it means the damage is elsewhere.
+function isTail(bytes: Uint8Array, view: DataView, pos: number): boolean {
+  for (let p = pos + 1; p + FRAME < bytes.length; p++) {
+    if (checkRecord(bytes, view, p) === undefined) return false;
+  }
+  return true;
+}

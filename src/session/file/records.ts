@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
+/**
+ * The records of the session log: one per change of the session, each framed as
+ * `[body length: u32][CRC-32 of body: u32][body]`, the body starting with its type byte. Messages and
+ * subscriptions are stored as the MQTT 5 PUBLISH / SUBSCRIBE packets that carry them, so the codec already
+ * tested byte for byte does the work and every property survives exactly.
+ *
+ * @module
+ */
+import { decode } from '../../packet/decoder.js';
+import { encode } from '../../packet/encode.js';
+import type { PublishPacket, SubscribePacket } from '../../packet/types.js';
+import type { OutgoingMessage, StoredPublish, StoredSubscription } from '../store.js';
+import { crc32 } from './crc32.js';
+
+/** The first bytes of a session log: "MQKS" and the format version. */
+export const LOG_HEADER = Uint8Array.of(0x4d, 0x51, 0x4b, 0x53, 1, 0, 0, 0);
+/** Bytes of the frame around each record body. */
+export const FRAME = 8;
+/** A record body larger than this is corruption, not data (a PUBLISH is at most 256 MiB). */
+export const MAX_BODY = 268_435_456 + 64;
+
+/** One change of the session, as written to and read from the log. */
+export type LogRecord =
+  | { kind: 'enqueue'; seq: number; front: boolean; message: OutgoingMessage }
+  | { kind: 'inflight'; seq: number; packetId: number; stage: 'publish' | 'pubrel'; sentBefore: boolean }
+  | { kind: 'dequeue'; seq: number }
+  | { kind: 'deleteInflight'; packetId: number }
+  | { kind: 'addIncoming'; packetId: number }
+  | { kind: 'deleteIncoming'; packetId: number }
+  | { kind: 'clearIncoming' }
+  | { kind: 'putSubscription'; entry: StoredSubscription }
+  | { kind: 'deleteSubscription'; topicFilter: string }
+  | { kind: 'clear' }
+  | { kind: 'seq'; seq: number }
+  | { kind: 'meta'; clientId: string; sessionExpiryInterval: number | undefined };
+
+const KIND_CODES = {
+  enqueue: 1,
+  inflight: 2,
+  dequeue: 3,
+  deleteInflight: 4,
+  addIncoming: 5,
+  deleteIncoming: 6,
+  clearIncoming: 7,
+  putSubscription: 8,
+  deleteSubscription: 9,
+  clear: 10,
+  seq: 11,
+  meta: 12,
+} as const;
+
+const utf8 = new TextEncoder();
+const fromUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The framed bytes of `record`. */
+export function encodeRecord(record: LogRecord): Uint8Array {
+  const body = recordBody(record);
+  const out = new Uint8Array(FRAME + body.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, body.length);
+  view.setUint32(4, crc32(body));
+  out.set(body, FRAME);
+  return out;
+}
+
+function recordBody(r: LogRecord): Uint8Array {
+  const code = KIND_CODES[r.kind];
+  switch (r.kind) {
+    case 'enqueue': {
+      const packet = encode(toPublish(r.message), 5);
+      const body = withHead(code, 9, packet.length);
+      new DataView(body.buffer).setFloat64(1, r.seq);
+      body[9] = r.front ? 1 : 0;
+      body.set(packet, 10);
+      return body;
+    }
+    case 'inflight': {
+      const body = withHead(code, 12, 0);
+      const view = new DataView(body.buffer);
+      view.setFloat64(1, r.seq);
+      view.setUint16(9, r.packetId);
+      body[11] = (r.stage === 'pubrel' ? 2 : 1) | (r.sentBefore ? 4 : 0);
+      return body;
+    }
+    case 'dequeue':
+    case 'seq': {
+      const body = withHead(code, 8, 0);
+      new DataView(body.buffer).setFloat64(1, r.seq);
+      return body;
+    }
+    case 'deleteInflight':
+    case 'addIncoming':
+    case 'deleteIncoming': {
+      const body = withHead(code, 2, 0);
+      new DataView(body.buffer).setUint16(1, r.packetId);
+      return body;
+    }
+    case 'putSubscription': {
+      const packet: SubscribePacket = {
+        type: 'subscribe',
+        packetId: 1,
+        subscriptions: [r.entry.subscription],
+      };
+      if (r.entry.properties !== undefined) packet.properties = r.entry.properties;
+      const bytes = encode(packet, 5);
+      const body = withHead(code, 0, bytes.length);
+      body.set(bytes, 1);
+      return body;
+    }
+    case 'deleteSubscription':
+      return withText(code, r.topicFilter);
+    case 'meta':
+      return withText(
+        code,
+        JSON.stringify({ clientId: r.clientId, sessionExpiryInterval: r.sessionExpiryInterval ?? null }),
+      );
+    default:
+      return Uint8Array.of(code);
+  }
+}
+
+function withHead(code: number, fixed: number, rest: number): Uint8Array {
+  const body = new Uint8Array(1 + fixed + rest);
+  body[0] = code;
+  return body;
+}
+
+function withText(code: number, text: string): Uint8Array {
+  const bytes = utf8.encode(text);
+  const body = withHead(code, 0, bytes.length);
+  body.set(bytes, 1);
+  return body;
+}
+
+function toPublish(m: OutgoingMessage): PublishPacket {
+  const p: PublishPacket = {
+    type: 'publish',
+    topic: m.topic,
+    payload: m.payload,
+    qos: m.qos,
+    retain: m.retain,
+    dup: false,
+  };
+  // The identifier is the session's business (the `inflight` record); the packet needs one to be valid.
+  if (m.qos > 0) p.packetId = 1;
+  if (m.properties !== undefined) p.properties = m.properties;
+  return p;
+}
+
+/**
+ * Decodes a record body (its checksum already verified).
+ *
+ * @throws {Error} when the body is not a record of this format (an unknown type, a bad packet inside).
+ */
+export function decodeRecord(body: Uint8Array): LogRecord {
+  const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
+  switch (body[0]) {
+    case KIND_CODES.enqueue: {
+      const p = decode(body.subarray(10), 5);
+      if (p.type !== 'publish') throw new Error('an enqueue record without a PUBLISH');
+      const message: OutgoingMessage = { topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain };
+      if (p.properties !== undefined) message.properties = p.properties;
+      return { kind: 'enqueue', seq: view.getFloat64(1), front: body[9] === 1, message };
+    }
+    case KIND_CODES.inflight: {
+      const flags = body[11] as number;
+      return {
+        kind: 'inflight',
+        seq: view.getFloat64(1),
+        packetId: view.getUint16(9),
+        stage: (flags & 3) === 2 ? 'pubrel' : 'publish',
+        sentBefore: (flags & 4) !== 0,
+      };
+    }
+    case KIND_CODES.dequeue:
+      return { kind: 'dequeue', seq: view.getFloat64(1) };
+    case KIND_CODES.seq:
+      return { kind: 'seq', seq: view.getFloat64(1) };
+    case KIND_CODES.deleteInflight:
+      return { kind: 'deleteInflight', packetId: view.getUint16(1) };
+    case KIND_CODES.addIncoming:
+      return { kind: 'addIncoming', packetId: view.getUint16(1) };
+    case KIND_CODES.deleteIncoming:
+      return { kind: 'deleteIncoming', packetId: view.getUint16(1) };
+    case KIND_CODES.clearIncoming:
+      return { kind: 'clearIncoming' };
+    case KIND_CODES.putSubscription: {
+      const p = decode(body.subarray(1), 5);
+      if (p.type !== 'subscribe' || p.subscriptions.length !== 1)
+        throw new Error('a subscription record without its SUBSCRIBE');
+      const entry: StoredSubscription = {
+        subscription: p.subscriptions[0] as StoredSubscription['subscription'],
+      };
+      if (p.properties !== undefined) entry.properties = p.properties;
+      return { kind: 'putSubscription', entry };
+    }
+    case KIND_CODES.deleteSubscription:
+      return { kind: 'deleteSubscription', topicFilter: fromUtf8.decode(body.subarray(1)) };
+    case KIND_CODES.clear:
+      return { kind: 'clear' };
+    case KIND_CODES.meta: {
+      const meta = JSON.parse(fromUtf8.decode(body.subarray(1))) as {
+        clientId: string;
+        sessionExpiryInterval: number | null;
+      };
+      return {
+        kind: 'meta',
+        clientId: meta.clientId,
+        sessionExpiryInterval: meta.sessionExpiryInterval ?? undefined,
+      };
+    }
+    default:
+      throw new Error(`unknown record type ${String(body[0])}`);
+  }
+}
+
+/** The records that rebuild `entry` (a queued or in-flight message) from nothing. */
+export function entryRecords(entry: StoredPublish): LogRecord[] {
+  const records: LogRecord[] = [{ kind: 'enqueue', seq: entry.seq, front: false, message: entry.message }];
+  if (entry.packetId > 0 && entry.stage !== 'queued') {
+    records.push({
+      kind: 'inflight',
+      seq: entry.seq,
+      packetId: entry.packetId,
+      stage: entry.stage,
+      sentBefore: entry.sentBefore,
+    });
+  }
+  return records;
+}
