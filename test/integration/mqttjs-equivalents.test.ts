@@ -22,6 +22,7 @@ import {
   connect,
   createClient,
   type DisconnectInfo,
+  FileSessionStore,
   generateClientId,
   InvalidArgumentError,
   isMqttError,
@@ -754,6 +755,29 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
   });
 
   // --- stores, identifiers, hooks, logging ----------------------------------------------------------------------
+
+  it('mqttjs – mqtt-level-store and other persistent stores → FileSessionStore', T, async () => {
+    const topic = fresh();
+    const seen = await observer.subscribe(topic, { qos: 1 });
+    const directory = mkdtempSync(join(tmpdir(), 'mqttkit-mqttjs-store-'));
+    try {
+      const id = clientId('level-store');
+      const opts = { clientId: id, sessionExpiryInterval: 60 };
+      const before = new FileSessionStore({ directory, clientId: id });
+      const first = pool.add(createClient(mosquitto.url, { ...opts, session: before }));
+      first.publish(topic, 'survives the process', { qos: 1 }).catch(() => {});
+      first.destroy();
+      before.close(); // as if the process ended here
+      const after = new FileSessionStore({ directory, clientId: id });
+      assert.equal(after.recovered.length, 1, 'the message is on disk for the next process');
+      await pool.connect(mosquitto.url, { ...opts, session: after });
+      const [m] = await take(seen, 1);
+      assert.equal(m?.text(), 'survives the process', 'the next process sent it');
+      after.close();
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
 
   it(
     'mqttjs – Store, incomingStore, outgoingStore, reconnect() → session (MemorySessionStore)',
