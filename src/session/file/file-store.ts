@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { join } from 'node:path';
 import { InvalidArgumentError, SessionStoreError } from '../../errors.js';
@@ -17,7 +18,7 @@ import {
   type StoredPublish,
   type StoredSubscription,
 } from '../store.js';
-import { acquireLock, LockHeldError } from './lock.js';
+import { acquireLock, type HeldLock, LOCK_REFRESH_MS, LockHeldError } from './lock.js';
 import { readLog } from './read-log.js';
 import { encodeRecord, entryRecords, LOG_HEADER, type LogRecord } from './records.js';
 
@@ -55,7 +56,8 @@ export interface SessionAttachment {
 }
 
 const LOG = 'session.log';
-const HEARTBEAT_MS = 30_000;
+// After a failed write, how often a write may try to rewrite the whole log (a rewrite is O(session)).
+const RETRY_REWRITE_MS = 1_000;
 
 /**
  * A {@link SessionStore} in a directory, for sessions that survive a restart of the process. One process at a time
@@ -85,13 +87,14 @@ export class FileSessionStore implements SessionStore {
   private readonly fsyncPolicy: FsyncPolicy;
   private readonly compactAfter: number;
   private readonly onError: ((error: SessionStoreError) => void) | undefined;
-  private readonly release: () => void;
+  private readonly lock: HeldLock;
   private fd: number;
   private size: number;
   private liveEstimate = 0;
   private seq: number;
   private expiry: number | undefined;
   private failure: SessionStoreError | undefined;
+  private lastRewriteAttempt = 0;
   private closed = false;
   private syncPending = false;
   private syncWaiters: (() => void)[] = [];
@@ -126,7 +129,7 @@ export class FileSessionStore implements SessionStore {
       throw storeError(`cannot create the session directory ${this.path}`, e, this.path);
     }
     try {
-      this.release = acquireLock(this.path);
+      this.lock = acquireLock(this.path);
     } catch (e) {
       if (e instanceof LockHeldError) throw new SessionStoreError(e.message, { path: this.path });
       throw storeError(`cannot lock the session in ${this.path}`, e, this.path);
@@ -144,20 +147,24 @@ export class FileSessionStore implements SessionStore {
       this.expiry = log.session.sessionExpiryInterval;
       for (const e of log.session.inflight) this.mem.putInflight(e);
       for (const e of log.session.queue) this.mem.enqueue(e);
+      for (const e of [...log.session.inflight, ...log.session.queue]) this.liveEstimate += weight(e);
       for (const id of log.session.incoming) this.mem.addIncoming(id);
       for (const s of log.session.subscriptions) this.mem.putSubscription(s);
-      this.recovered = [...log.session.inflight, ...log.session.queue].sort((a, b) => a.seq - b.seq);
+      // Copies: the engine changes the live entries as their flows go on.
+      this.recovered = [...log.session.inflight, ...log.session.queue]
+        .sort((a, b) => a.seq - b.seq)
+        .map((e) => ({ ...e }));
       // Opened even when the log was fine, so that a fresh or torn log is rewritten whole at once.
       this.fd = -1;
       this.size = 0;
       if (log.validBytes === 0 || log.tornBytes > 0) this.rewrite();
       else this.openForAppend(file, log.validBytes);
     } catch (e) {
-      this.release();
+      this.lock.release();
       if (e instanceof SessionStoreError) throw e;
       throw storeError(`cannot open the session log in ${this.path}`, e, this.path);
     }
-    this.heartbeat = setInterval(() => this.touch(), HEARTBEAT_MS);
+    this.heartbeat = setInterval(() => this.touch(), LOCK_REFRESH_MS);
     this.heartbeat.unref?.();
   }
 
@@ -174,9 +181,12 @@ export class FileSessionStore implements SessionStore {
       );
     }
     const expiry = this.expiry;
-    if (expiry !== undefined && expiry !== 0xffffffff && this.size > LOG_HEADER.length) {
+    if (expiry !== undefined && expiry !== 0xffffffff && this.incomingCount > 0) {
+      // The log's time is refreshed while the store is open; the margin covers the refresh period, so that the
+      // session is taken for expired only once the broker has surely dropped it (too early would forget inbound
+      // identifiers the broker still holds, and deliver a resent message twice).
       const idle = Date.now() - this.lastActive();
-      if (idle > expiry * 1000) this.expire();
+      if (idle > expiry * 1000 + 2 * LOCK_REFRESH_MS) this.expire();
     }
     if (client.sessionExpiryInterval !== this.expiry) {
       this.expiry = client.sessionExpiryInterval;
@@ -184,13 +194,12 @@ export class FileSessionStore implements SessionStore {
     }
   }
 
-  // The broker has dropped the session by now: what only its session gave meaning to goes (inbound QoS 2
-  // identifiers, subscriptions). The application's messages stay: once the broker confirms it has no session, the
-  // engine sends them again as new publications (reported) or fails them, as `resendOnSessionLost` says.
+  // The broker has dropped the session by now, and with it the inbound QoS 2 identifiers it could resend. The
+  // application's messages stay: once the broker confirms it has no session, the engine sends them again as new
+  // publications (reported) or fails them, as `resendOnSessionLost` says; the subscriptions stay for `resubscribe`.
   private expire(): void {
     this.expired = true;
     this.clearIncoming();
-    for (const s of [...this.mem.subscriptions()]) this.deleteSubscription(s.subscription.topicFilter);
   }
 
   /** Resolves once every change recorded so far is on the disk (per the fsync policy); undefined if it is. */
@@ -211,7 +220,7 @@ export class FileSessionStore implements SessionStore {
     } catch {
       // Closing is best effort: the records are written already.
     }
-    this.release();
+    this.lock.release();
   }
 
   inflight(): IterableIterator<StoredPublish> {
@@ -243,7 +252,7 @@ export class FileSessionStore implements SessionStore {
     if (entry === undefined) return;
     this.write({ kind: 'deleteInflight', packetId }, false);
     this.mem.deleteInflight(packetId);
-    this.liveEstimate -= weight(entry);
+    this.liveEstimate = Math.max(0, this.liveEstimate - weight(entry));
   }
 
   queued(): IterableIterator<StoredPublish> {
@@ -252,10 +261,17 @@ export class FileSessionStore implements SessionStore {
   get queueLength(): number {
     return this.mem.queueLength;
   }
-  /** @throws {SessionStoreError} when the message cannot be recorded; it is then not queued. */
+  /**
+   * Records a new message (or, with `front`, one of the session's own put back at the head).
+   *
+   * @throws {SessionStoreError} when a new message cannot be recorded (closed store, full disk): it is then not
+   *   queued. A message put back is never refused: it is in the log already, in its old place.
+   */
   enqueue(entry: StoredPublish, front?: boolean): void {
-    if (this.failure !== undefined) this.recover();
-    this.write({ kind: 'enqueue', seq: entry.seq, front: front === true, message: entry.message }, true);
+    const isNew = front !== true;
+    if (isNew && this.closed) throw new SessionStoreError('the session store is closed', { path: this.path });
+    if (isNew && this.failure !== undefined) this.recover(true);
+    this.write({ kind: 'enqueue', seq: entry.seq, front: !isNew, message: entry.message }, isNew);
     this.liveEstimate += weight(entry);
     this.mem.enqueue(entry, front);
   }
@@ -267,7 +283,7 @@ export class FileSessionStore implements SessionStore {
     if (entry === undefined) return undefined;
     if (entry.message.qos === 0) {
       this.write({ kind: 'dequeue', seq: entry.seq }, false);
-      this.liveEstimate -= weight(entry);
+      this.liveEstimate = Math.max(0, this.liveEstimate - weight(entry));
     } else {
       // Its `inflight` record normally follows at once and says the same; recording nothing in between means a
       // process killed right here finds the message still queued rather than lost.
@@ -324,7 +340,14 @@ export class FileSessionStore implements SessionStore {
   // Appends one record. With `strict`, a failure throws (and nothing changes); otherwise the change stands in
   // memory, the failure is reported, and new messages are refused until the log has been rewritten.
   private write(record: LogRecord, strict: boolean): void {
-    if (this.closed) throw new SessionStoreError('the session store is closed', { path: this.path });
+    // Closed under a running client (close() before end()): the change stands in memory, and is not written.
+    if (this.closed) return;
+    // Behind after a failed write: a rewrite of the whole log also records this change (it is applied to memory
+    // by the caller right after, so rewrite once that is done).
+    if (this.failure !== undefined && !strict) {
+      queueMicrotask(() => this.recover(false));
+      return;
+    }
     const bytes = encodeRecord(record);
     try {
       writeAll(this.fd, bytes);
@@ -348,12 +371,13 @@ export class FileSessionStore implements SessionStore {
   }
 
   private flushDequeued(): void {
+    if (this.closed) return;
     const pending = this.dequeued;
     this.dequeued = [];
     for (const e of pending) {
       if (e.packetId !== 0) continue;
       this.write({ kind: 'dequeue', seq: e.seq }, false);
-      this.liveEstimate -= weight(e);
+      this.liveEstimate = Math.max(0, this.liveEstimate - weight(e));
     }
   }
 
@@ -371,13 +395,17 @@ export class FileSessionStore implements SessionStore {
     for (const w of waiters) w();
   }
 
+  // A compaction that fails (a full disk) leaves the log as it was, whole: nothing is lost, and it is tried again
+  // later, at most once a second.
   private compact(): void {
     this.compactPending = false;
-    if (this.closed) return;
+    const now = Date.now();
+    if (this.closed || now - this.lastRewriteAttempt < RETRY_REWRITE_MS) return;
+    this.lastRewriteAttempt = now;
     try {
       this.rewrite();
-    } catch (e) {
-      this.fail(storeError(`cannot rewrite the session log in ${this.path}`, e, this.path));
+    } catch {
+      // Still consistent; the next write past the threshold tries again.
     }
   }
 
@@ -396,13 +424,22 @@ export class FileSessionStore implements SessionStore {
     if (first) this.onError?.(error);
   }
 
-  // Tries to rewrite the whole log from memory, which also records whatever failed to be written.
-  private recover(): void {
-    try {
-      this.rewrite();
-    } catch (e) {
-      throw storeError(`cannot write to the session log in ${this.path}`, e, this.path);
+  // Tries to rewrite the whole log from memory, which also records whatever failed to be written. In the
+  // background at most once a second while the disk stays full; for a new message (`strict`) every time, so that
+  // the first one after space is freed goes through, and still failing throws.
+  private recover(strict: boolean): void {
+    if (this.failure === undefined || this.closed) return;
+    const now = Date.now();
+    if (strict || now - this.lastRewriteAttempt >= RETRY_REWRITE_MS) {
+      this.lastRewriteAttempt = now;
+      try {
+        this.rewrite();
+        return;
+      } catch (e) {
+        this.failure = storeError(`cannot write to the session log in ${this.path}`, e, this.path);
+      }
     }
+    if (strict) throw this.failure;
   }
 
   /**
@@ -435,9 +472,14 @@ export class FileSessionStore implements SessionStore {
     fs.closeSync(fd);
     fs.renameSync(temp, file);
     if (this.fsyncPolicy !== 'none') syncDirectory(this.path);
+    // The new descriptor first: a failure here leaves the old one, still valid (on the replaced file).
+    const appendFd = fs.openSync(file, 'a');
     if (this.fd >= 0) fs.closeSync(this.fd);
-    this.openForAppend(file, total);
-    this.liveEstimate = total;
+    this.fd = appendFd;
+    this.size = total;
+    this.liveEstimate = 0;
+    for (const e of this.mem.inflight()) this.liveEstimate += weight(e);
+    for (const e of this.mem.queued()) this.liveEstimate += weight(e);
     this.failure = undefined;
   }
 
@@ -462,9 +504,11 @@ export class FileSessionStore implements SessionStore {
     }
   }
 
-  // While open, the log's modification time says the session is in use (for the local expiry check).
+  // While open, the lock and the log's modification time say the session is in use (the log's for the local
+  // expiry check).
   private touch(): void {
     if (this.closed) return;
+    this.lock.refresh();
     try {
       const now = new Date();
       fs.futimesSync(this.fd, now, now);
@@ -496,10 +540,11 @@ function syncDirectory(dir: string): void {
   }
 }
 
-// A client id made safe as one directory name on any file system: kept when plainly safe, otherwise hex.
+// A client id as one directory name, distinct per id on any file system (case-insensitive ones included): kept
+// when plainly safe (lower case, digits, `_`, `-`), otherwise a SHA-256 of it — a name no kept id can have.
 function directoryName(clientId: string): string {
-  if (/^[A-Za-z0-9_-]{1,100}$/.test(clientId)) return clientId;
-  return `x-${Buffer.from(clientId, 'utf8').toString('hex').slice(0, 200)}`;
+  if (/^[a-z0-9_-]{1,64}$/.test(clientId) && !clientId.startsWith('h-')) return clientId;
+  return `h-${createHash('sha256').update(clientId, 'utf8').digest('hex')}`;
 }
 
 function storeError(message: string, cause: unknown, path: string): SessionStoreError {

@@ -9,8 +9,7 @@
  */
 import fs from 'node:fs';
 import { SessionStoreError } from '../../errors.js';
-import { crc32 } from './crc32.js';
-import { decodeRecord, FRAME, LOG_HEADER, MAX_BODY } from './records.js';
+import { bodyLength, decodeRecord, FRAME, frameProblem, LOG_HEADER } from './records.js';
 import { Replay, type ReplayedSession } from './replay.js';
 
 /** What {@link readLog} found. */
@@ -46,7 +45,7 @@ export function readLog(file: string): LogContents {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = LOG_HEADER.length;
   while (pos < bytes.length) {
-    const problem = checkRecord(bytes, view, pos);
+    const problem = frameProblem(bytes, view, pos);
     if (problem !== undefined) {
       if (isTail(bytes, view, pos))
         return { session: replay.result(), validBytes: pos, tornBytes: bytes.length - pos };
@@ -54,7 +53,7 @@ export function readLog(file: string): LogContents {
         path: file,
       });
     }
-    const length = view.getUint32(pos);
+    const length = bodyLength(view, pos);
     const body = bytes.subarray(pos + FRAME, pos + FRAME + length);
     try {
       replay.apply(decodeRecord(body));
@@ -69,22 +68,15 @@ export function readLog(file: string): LogContents {
   return { session: replay.result(), validBytes: pos, tornBytes: 0 };
 }
 
-// Why the record at `pos` is not whole, or undefined when it is.
-function checkRecord(bytes: Uint8Array, view: DataView, pos: number): string | undefined {
-  if (bytes.length - pos < FRAME) return 'a record frame cut short';
-  const length = view.getUint32(pos);
-  if (length === 0 || length > MAX_BODY) return `an impossible record length ${length}`;
-  if (bytes.length - pos - FRAME < length) return 'a record cut short';
-  if (crc32(bytes, pos + FRAME, pos + FRAME + length) !== view.getUint32(pos + 4))
-    return 'a checksum mismatch';
-  return undefined;
-}
-
-// Whether the bad record at `pos` is the torn end of the log: no whole record starts anywhere after it. A record
-// torn by a kill is the last thing written; finding a valid record behind it means the damage is elsewhere.
+// Whether the bad record at `pos` is the torn end of the log: no chain of whole records starts after it and runs
+// to the end of the file. A record torn by a kill is the last thing written; whole records running to the end
+// behind a bad one mean the damage is elsewhere. (A chain that stops short is part of the torn record's own
+// payload, which may hold anything, even a session log.) The frame's own check makes this linear in practice.
 function isTail(bytes: Uint8Array, view: DataView, pos: number): boolean {
-  for (let p = pos + 1; p + FRAME < bytes.length; p++) {
-    if (checkRecord(bytes, view, p) === undefined) return false;
+  for (let p = pos + 1; p + FRAME <= bytes.length; p++) {
+    let q = p;
+    while (q < bytes.length && frameProblem(bytes, view, q) === undefined) q += FRAME + bodyLength(view, q);
+    if (q === bytes.length && q > p) return false;
   }
   return true;
 }

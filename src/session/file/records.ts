@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 /**
  * The records of the session log: one per change of the session, each framed as
- * `[body length: u32][CRC-32 of body: u32][body]`, the body starting with its type byte. Messages and
+ * `["MK"][body length: u32][CRC-32 of body: u32][CRC-32 of the ten bytes before, low 16 bits: u16][body]`, the
+ * body starting with its type byte. The frame checks itself, so that a reader looking for the next record after a
+ * damaged one can reject almost every position without reading a body. Messages and
  * subscriptions are stored as the MQTT 5 PUBLISH / SUBSCRIBE packets that carry them, so the codec already
  * tested byte for byte does the work and every property survives exactly.
  *
@@ -14,9 +16,11 @@ import type { OutgoingMessage, StoredPublish, StoredSubscription } from '../stor
 import { crc32 } from './crc32.js';
 
 /** The first bytes of a session log: "MQKS" and the format version. */
-export const LOG_HEADER = Uint8Array.of(0x4d, 0x51, 0x4b, 0x53, 1, 0, 0, 0);
-/** Bytes of the frame around each record body. */
-export const FRAME = 8;
+export const LOG_HEADER = Uint8Array.of(0x4d, 0x51, 0x4b, 0x53, 2, 0, 0, 0);
+/** Bytes of the frame before each record body. */
+export const FRAME = 12;
+const MAGIC_0 = 0x4d;
+const MAGIC_1 = 0x4b;
 /** A record body larger than this is corruption, not data (a PUBLISH is at most 256 MiB). */
 export const MAX_BODY = 268_435_456 + 64;
 
@@ -58,10 +62,34 @@ export function encodeRecord(record: LogRecord): Uint8Array {
   const body = recordBody(record);
   const out = new Uint8Array(FRAME + body.length);
   const view = new DataView(out.buffer);
-  view.setUint32(0, body.length);
-  view.setUint32(4, crc32(body));
+  out[0] = MAGIC_0;
+  out[1] = MAGIC_1;
+  view.setUint32(2, body.length);
+  view.setUint32(6, crc32(body));
+  view.setUint16(10, crc32(out, 0, 10) & 0xffff);
   out.set(body, FRAME);
   return out;
+}
+
+/**
+ * Why the record framed at `pos` is not whole, or undefined when it is: a frame that is not one (checked in
+ * constant time), a body cut short, or a body failing its checksum.
+ */
+export function frameProblem(bytes: Uint8Array, view: DataView, pos: number): string | undefined {
+  if (bytes.length - pos < FRAME) return 'a record frame cut short';
+  if (bytes[pos] !== MAGIC_0 || bytes[pos + 1] !== MAGIC_1) return 'no record frame';
+  if ((crc32(bytes, pos, pos + 10) & 0xffff) !== view.getUint16(pos + 10)) return 'a damaged record frame';
+  const length = view.getUint32(pos + 2);
+  if (length === 0 || length > MAX_BODY) return `an impossible record length ${length}`;
+  if (bytes.length - pos - FRAME < length) return 'a record cut short';
+  if (crc32(bytes, pos + FRAME, pos + FRAME + length) !== view.getUint32(pos + 6))
+    return 'a checksum mismatch';
+  return undefined;
+}
+
+/** The body length of the (whole) record framed at `pos`. */
+export function bodyLength(view: DataView, pos: number): number {
+  return view.getUint32(pos + 2);
 }
 
 function recordBody(r: LogRecord): Uint8Array {

@@ -7,9 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
@@ -383,6 +384,8 @@ describe('file session store', () => {
       | { op: 'complete'; id: number }
       | { op: 'incoming'; id: number; add: boolean }
       | { op: 'subscribe'; filter: string; add: boolean }
+      | { op: 'requeue'; id: number }
+      | { op: 'compact' }
       | { op: 'clear' }
       | { op: 'reopen' };
     const op = fc.oneof(
@@ -422,14 +425,20 @@ describe('file session store', () => {
           add: fc.boolean(),
         }),
       },
+      {
+        weight: 1,
+        arbitrary: fc.record({ op: fc.constant('requeue' as const), id: fc.integer({ min: 1, max: 8 }) }),
+      },
+      { weight: 1, arbitrary: fc.constant({ op: 'compact' as const }) },
       { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
       { weight: 2, arbitrary: fc.constant({ op: 'reopen' as const }) },
     );
     fc.assert(
       fc.property(fc.array(op, { maxLength: 60 }), (ops: Op[]) => {
-        const o = options();
+        const o = options({ compactAfterBytes: 512 });
         let s = new FileSessionStore(o);
         const model = new MemorySessionStore();
+        let names = 0;
         try {
           for (const x of ops) {
             if (x.op === 'reopen') {
@@ -437,11 +446,27 @@ describe('file session store', () => {
               s = new FileSessionStore(o);
               continue;
             }
+            if (x.op === 'compact') {
+              (s as unknown as { compact(): void }).compact();
+              continue;
+            }
+            const name = `m${++names}`;
             for (const store of [s, model] as SessionStore[]) {
               switch (x.op) {
                 case 'enqueue':
-                  enqueue(store, `m${store.nextSeq()}`, x.qos, x.front);
+                  enqueue(store, name, x.qos, x.front);
                   break;
+                case 'requeue': {
+                  // The session-lost move: back to the head of the queue first, out of flight after.
+                  const e = store.getInflight(x.id);
+                  if (e === undefined || e.stage !== 'publish') break;
+                  e.packetId = 0;
+                  e.stage = 'queued';
+                  e.sentBefore = false;
+                  store.enqueue(e, true);
+                  store.deleteInflight(x.id);
+                  break;
+                }
                 case 'send':
                   if (store.getInflight(x.id) === undefined) sendHead(store, x.id);
                   break;
@@ -474,8 +499,8 @@ describe('file session store', () => {
           // Sequence numbers differ between the two (each store numbers its own); compare the rest.
           const strip = (x: ReturnType<typeof snapshot>) => ({
             ...x,
-            queue: x.queue.map(({ seq: _, topic: __, payload: ___, ...r }) => r),
-            inflight: x.inflight.map(({ seq: _, topic: __, payload: ___, ...r }) => r),
+            queue: x.queue.map(({ seq: _, ...r }) => r),
+            inflight: x.inflight.map(({ seq: _, ...r }) => r),
           });
           assert.deepEqual(strip(snapshot(s)), strip(want), 'the store differs from the model');
           s.close();
@@ -566,7 +591,7 @@ describe('file session store', () => {
     r.attach({ clientId: 'client-1', sessionExpiryInterval: 60 });
     assert.equal(r.expired, true, 'the application can tell the session expired');
     assert.equal(r.incomingCount, 0, 'inbound QoS 2 identifiers expire with the session');
-    assert.equal([...r.subscriptions()].length, 0, 'subscriptions expire with the session');
+    assert.equal([...r.subscriptions()].length, 1, 'subscriptions are kept, for resubscribing');
     assert.equal(r.inflightCount + r.queueLength, 2, 'the application’s messages are never dropped');
     r.close();
     const again = new FileSessionStore(o);
@@ -574,6 +599,135 @@ describe('file session store', () => {
     again.attach({ clientId: 'client-1', sessionExpiryInterval: 60 });
     assert.equal(again.expired, false, 'a session just in use has not expired');
     again.close();
+
+    // Erring late, never early: 15 s unused against 10 s of expiry is within the margin of the log's refresh.
+    const o2 = options();
+    const young = new FileSessionStore(o2);
+    young.attach({ clientId: 'client-1', sessionExpiryInterval: 10 });
+    young.addIncoming(3);
+    young.close();
+    const recent = new Date(Date.now() - 15_000);
+    fs.utimesSync(join(o2.directory, 'client-1', 'session.log'), recent, recent);
+    const kept = new FileSessionStore(o2);
+    kept.attach({ clientId: 'client-1', sessionExpiryInterval: 10 });
+    assert.equal(kept.expired, false, 'a session maybe still at the broker is not taken for expired');
+    assert.equal(kept.incomingCount, 1, 'its inbound identifiers are kept');
+    kept.close();
+  });
+
+  test('file store – a lock without a live owner is taken over: empty, an earlier process with our id, unrefreshed', () => {
+    const lockOf = (o: FileSessionStoreOptions) => join(o.directory, 'client-1', 'lock');
+    const cases: [string, (o: FileSessionStoreOptions) => void][] = [
+      [
+        'an empty lock file (a system crash before it reached the disk)',
+        (o) => fs.writeFileSync(lockOf(o), ''),
+      ],
+      [
+        'a lock naming this process id, not held here (a container restart: pid 1 again)',
+        (o) => fs.writeFileSync(lockOf(o), `${process.pid}@${hostname()} 0123\n`),
+      ],
+      [
+        'a lock of a running process (pid 1) not refreshed for minutes: its id was reused',
+        (o) => {
+          fs.writeFileSync(lockOf(o), `1@${hostname()} 0123\n`);
+          const old = new Date(Date.now() - 10 * 60_000);
+          fs.utimesSync(lockOf(o), old, old);
+        },
+      ],
+    ];
+    for (const [what, make] of cases) {
+      const o = options();
+      new FileSessionStore(o).close();
+      make(o);
+      const s = new FileSessionStore(o);
+      assert.ok(s.queueLength === 0, `opened despite ${what}`);
+      s.close();
+      assert.ok(!fs.existsSync(lockOf(o)), `the lock is released after ${what}`);
+    }
+    const o = options();
+    new FileSessionStore(o).close();
+    fs.writeFileSync(lockOf(o), `1@${hostname()} 0123\n`); // pid 1 runs, and the lock is fresh
+    assert.throws(
+      () => new FileSessionStore(o),
+      (e: unknown) => e instanceof SessionStoreError && e.message.includes('in use by 1@'),
+      'a fresh lock of a running process must be respected',
+    );
+  });
+
+  test('file store – a large record torn by a kill is found and cut off without reading it over and over', () => {
+    const o = options();
+    const s = new FileSessionStore(o);
+    enqueue(s, 'small');
+    const before = fs.statSync(logFile(s)).size;
+    const big: StoredPublish = {
+      seq: s.nextSeq(),
+      message: { topic: 'big', payload: randomBytes(8 * 1024 * 1024), qos: 1, retain: false },
+      packetId: 0,
+      stage: 'queued',
+      sentBefore: false,
+    };
+    s.enqueue(big);
+    const full = fs.readFileSync(logFile(s));
+    s.close();
+    const torn = before + Math.floor((full.length - before) * 0.9);
+    fs.writeFileSync(join(o.directory, 'client-1', 'session.log'), full.subarray(0, torn));
+    const r = new FileSessionStore(o);
+    assert.deepEqual(
+      [...r.queued()].map((e) => e.message.topic),
+      ['small'],
+      'the torn record is dropped',
+    );
+    r.close();
+  });
+
+  test('file store – a message put back in the queue while the disk is full is kept, and written once it can be', () => {
+    const o = options();
+    const s = new FileSessionStore(o);
+    const e = enqueue(s, 'held', 2);
+    sendHead(s, 4);
+    const write = fs.writeSync;
+    fs.writeSync = (() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    }) as typeof fs.writeSync;
+    try {
+      // The broker lost the session: back to the queue (never refused), then out of flight.
+      e.packetId = 0;
+      e.stage = 'queued';
+      e.sentBefore = false;
+      s.enqueue(e, true);
+      s.deleteInflight(4);
+      assert.deepEqual(
+        [...s.queued()].map((x) => x.message.topic),
+        ['held'],
+        'the message is still the session’s',
+      );
+    } finally {
+      fs.writeSync = write;
+    }
+    enqueue(s, 'next'); // space again: the log is rewritten whole, then this one appended
+    s.close();
+    const r = new FileSessionStore(o);
+    assert.deepEqual(
+      [...r.queued()].map((x) => x.message.topic),
+      ['held', 'next'],
+      'nothing stored is lost',
+    );
+    assert.equal(r.inflightCount, 0, 'and nothing is left in flight');
+    r.close();
+  });
+
+  test('file store – closed under a running client: the engine’s changes do not throw, new messages are refused', () => {
+    const s = new FileSessionStore(options());
+    enqueue(s, 'a');
+    const e = sendHead(s, 1) as StoredPublish;
+    s.close();
+    s.deleteInflight(e.packetId); // a PUBACK after close()
+    s.addIncoming(2);
+    assert.throws(
+      () => enqueue(s, 'b'),
+      SessionStoreError,
+      'a new message must be refused by a closed store',
+    );
   });
 
   test('file store – batched fsync: whenDurable resolves after the flush, and not before', async () => {

@@ -281,6 +281,41 @@ describe('session engine: manual acknowledgement', () => {
     assert.equal(h.sink.delivered.length, 2);
   });
 
+  test('manual ack – a QoS 2 identifier is stored when the application acknowledges it, so a restart redelivers an unacknowledged one', () => {
+    const h = manual();
+    h.receive(inbound('a', 2, 7));
+    h.receive(inbound('b', 2, 8));
+    assert.equal(
+      h.store.hasIncoming(7),
+      false,
+      'not stored on arrival: the application has not processed it',
+    );
+    assert.equal(acknowledge(h, 7, 2), true, 'ack of 7');
+    assert.equal(h.store.hasIncoming(7), true, 'stored once acknowledged');
+    assert.equal(acknowledge(h, 8, 2, 0x80), true, 'refusal of 8');
+    assert.equal(
+      h.store.hasIncoming(8),
+      false,
+      'a refused message is never stored: its flow ends with the PUBREC',
+    );
+  });
+
+  test('manual ack – MQTT 5 Receive Maximum 3: a QoS 2 message acknowledged but held back is counted once, not twice', () => {
+    const h = manual({ properties: { receiveMaximum: 3 } });
+    h.receive(inbound('a', 1, 1));
+    h.receive(inbound('b', 2, 2));
+    assert.equal(acknowledge(h, 2, 2), true, 'ack of 2, held behind 1');
+    h.receive(inbound('c', 1, 3));
+    assert.deepEqual(
+      h.sink.closes,
+      [],
+      'three unacknowledged would be the limit; these are 1, 2 (stored) and 3',
+    );
+    h.sink.takeSent();
+    h.receive(inbound('d', 1, 4));
+    assert.deepEqual(h.sink.takeSummaries(), ['disconnect 0x93'], 'a fourth is one too many');
+  });
+
   test('manual ack – off (the default): PUBACK and PUBREC go at once, and acknowledge() returns false', () => {
     const h = new Harness();
     h.connect();
