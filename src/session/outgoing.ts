@@ -161,15 +161,15 @@ export class Outgoing<T> {
       }
       const entries = all.filter((e) => e.stage !== 'pubrel');
       if (this.options.resendOnSessionLost) {
-        const resent = entries.filter((e) => e.sentBefore).map((e) => e.message);
+        const resent: OutgoingMessage[] = [];
         // Back to the queue first, out of flight after: a durable store never holds the message in neither.
         for (let i = entries.length - 1; i >= 0; i--) {
           const e = entries[i] as StoredPublish;
-          const id = e.packetId;
+          const { packetId, sentBefore } = e;
           e.packetId = 0;
           e.stage = 'queued';
           e.sentBefore = false;
-          this.requeue(e, id);
+          if (this.requeue(e, packetId, sentBefore) && sentBefore) resent.unshift(e.message);
         }
         if (resent.length > 0) this.host.resentAfterSessionLost(resent);
       } else {
@@ -182,17 +182,20 @@ export class Outgoing<T> {
     this.pump();
   }
 
-  // Puts an in-flight message (identifier `id`) back at the head of the queue. A store that cannot record it
-  // fails the publication rather than keep a message it could not write down.
-  private requeue(e: StoredPublish, id: number): void {
+  // Puts an in-flight message (identifier `id`) back at the head of the queue. A store that cannot record that
+  // (the file store never refuses it) keeps the message in flight as it was: never dropped, it goes again on a
+  // later connection.
+  private requeue(e: StoredPublish, id: number, sentBefore: boolean): boolean {
     try {
       this.store.enqueue(e, true);
-    } catch (error) {
-      this.store.deleteInflight(id);
-      this.settle(e, error as Error, undefined);
-      return;
+    } catch {
+      e.packetId = id;
+      e.stage = 'publish';
+      e.sentBefore = sentBefore;
+      return false;
     }
     this.store.deleteInflight(id);
+    return true;
   }
 
   /** Fails every publication still awaited; the messages themselves stay in the store. */
