@@ -23,17 +23,22 @@ export async function run(url) {
 }
 `;
 
-const result = await build({
-  stdin: { contents: app, resolveDir: process.cwd(), sourcefile: 'app.js', loader: 'js' },
+// As an application's bundler would build for browsers (and as scripts/bundle.mjs builds the prebuilt bundle).
+const BROWSER = {
   bundle: true,
   format: 'esm',
   platform: 'browser',
   target: 'es2022',
   minify: true,
   write: false,
-  metafile: true,
   legalComments: 'none',
   logLevel: 'warning',
+};
+
+const result = await build({
+  ...BROWSER,
+  stdin: { contents: app, resolveDir: process.cwd(), sourcefile: 'app.js', loader: 'js' },
+  metafile: true,
 });
 const code = result.outputFiles[0].contents;
 const gzip = gzipSync(code, { level: 9 }).length;
@@ -51,17 +56,7 @@ console.log('  what takes the space (minified bytes per source file):');
 for (const [file, bytes] of parts) console.log(`    ${String(bytes).padStart(7)}  ${file}`);
 
 // The whole library, as each project ships it prebuilt for <script type="module">.
-const whole = await build({
-  entryPoints: ['src/index.ts'],
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  write: false,
-  legalComments: 'none',
-  logLevel: 'warning',
-});
+const whole = await build({ ...BROWSER, entryPoints: ['src/index.ts'] });
 const ours = whole.outputFiles[0].contents;
 const theirs = readFileSync(
   join(dirname(createRequire(import.meta.url).resolve('mqtt/package.json')), 'dist', 'mqtt.esm.js'),

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { connect, createClient, FileSessionStore, type OutgoingMessage } from '../../src/node.js';
 import { clientId, nextEvent, within } from '../helpers/clients.js';
+import { seededRandom } from '../helpers/seeded-random.js';
 import { brokerSuite, fakeBrokerSuite } from '../helpers/suite.js';
 
 const FIXTURE = 'test/integration/fixtures/durable-publisher.ts';
@@ -25,18 +26,6 @@ const TOTAL = 16_000;
 
 const root = fs.mkdtempSync(join(tmpdir(), 'mqttkit-durable-'));
 after(() => fs.rmSync(root, { recursive: true, force: true }));
-
-// A small seeded generator (mulberry32), so that a failing kill schedule can be run again.
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 function startPublisher(args: string[]): { child: ChildProcess; output: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE, ...args], {
@@ -57,7 +46,7 @@ describe('durable sessions', () => {
 
   test(`durable – a publisher killed ${KILLS} times at random moments loses nothing; QoS 2 arrives exactly once`, async () => {
     const seed = Number(process.env['MQTTKIT_KILL_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
-    const rnd = random(seed);
+    const rnd = seededRandom(seed);
     const topic = `${mosquitto.prefix}/kill-${seed}`;
     const received = new Map<string, number>();
     const subscriber = await mosquitto.pool.connect(mosquitto.url, {

@@ -4,18 +4,7 @@ import { deepStrictEqual, strictEqual } from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { type Packet, PacketDecoder, type ProtocolVersion } from '../../../src/packet/index.js';
 import { fromHex, VECTORS, type Vector } from '../../fixtures/vectors.js';
-
-/** A small deterministic PRNG (mulberry32), so that failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+import { seededRandom as prng } from '../../helpers/seeded-random.js';
 
 /** Integer in [lo, hi]. */
 function between(rand: () => number, lo: number, hi: number): number {
