@@ -29,7 +29,7 @@ export {
   type FileSessionStoreOptions,
   type FsyncPolicy,
   type SessionAttachment,
-} from './session/file/file-store.js';
+} from './persistence/file-store.js';
 export { duplexTransport } from './transport/node-duplex.js';
 export { type SocketOptions, socketTransport, type TlsOptions } from './transport/node-socket.js';
 export { type NodeWebSocketOptions, nodeWebSocketTransport } from './transport/node-websocket.js';

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import fc from 'fast-check';
 import { InvalidArgumentError, SessionStoreError } from '../../../src/errors.js';
-import { FileSessionStore, type FileSessionStoreOptions } from '../../../src/session/file/file-store.js';
+import { FileSessionStore, type FileSessionStoreOptions } from '../../../src/persistence/file-store.js';
 import { MemorySessionStore, type SessionStore, type StoredPublish } from '../../../src/session/store.js';
 import { message, sub } from './harness.js';
 
@@ -313,7 +313,7 @@ describe('file session store', () => {
         '--import',
         'tsx',
         '-e',
-        `import('${new URL('../../../src/session/file/file-store.ts', import.meta.url).pathname}').then(({ FileSessionStore }) => {
+        `import('${new URL('../../../src/persistence/file-store.ts', import.meta.url).pathname}').then(({ FileSessionStore }) => {
           new FileSessionStore(${JSON.stringify(o)});
           process.stdout.write('open\\n');
           setInterval(() => {}, 1000);

@@ -8,7 +8,7 @@
  * @module
  */
 import fs from 'node:fs';
-import { SessionStoreError } from '../../errors.js';
+import { SessionStoreError } from '../errors.js';
 import { bodyLength, decodeRecord, FRAME, frameProblem, LOG_HEADER } from './records.js';
 import { Replay, type ReplayedSession } from './replay.js';
 

@@ -9,10 +9,10 @@
  *
  * @module
  */
-import { decode } from '../../packet/decoder.js';
-import { encode } from '../../packet/encode.js';
-import type { PublishPacket, SubscribePacket } from '../../packet/types.js';
-import type { OutgoingMessage, StoredPublish, StoredSubscription } from '../store.js';
+import { decode } from '../packet/decoder.js';
+import { encode } from '../packet/encode.js';
+import type { PublishPacket, SubscribePacket } from '../packet/types.js';
+import type { OutgoingMessage, StoredPublish, StoredSubscription } from '../session/store.js';
 import { crc32 } from './crc32.js';
 
 /** The first bytes of a session log: "MQKS" and the format version. */

@@ -11,13 +11,13 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError, SessionStoreError } from '../../errors.js';
+import { InvalidArgumentError, SessionStoreError } from '../errors.js';
 import {
   MemorySessionStore,
   type SessionStore,
   type StoredPublish,
   type StoredSubscription,
-} from '../store.js';
+} from '../session/store.js';
 import { acquireLock, type HeldLock, LOCK_REFRESH_MS, LockHeldError } from './lock.js';
 import { readLog } from './read-log.js';
 import { encodeRecord, entryRecords, LOG_HEADER, type LogRecord } from './records.js';

@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { StoredPublish, StoredSubscription } from '../store.js';
+import type { StoredPublish, StoredSubscription } from '../session/store.js';
 import type { LogRecord } from './records.js';
 
 /** A session as the log describes it. */
