@@ -3,7 +3,8 @@
  * Seeded fault schedules for the fault-injection rig (test/helpers/soak-run.ts): which network or broker fault
  * comes next and how long the clients publish in between, drawn from a small PRNG so that a seed names a schedule;
  * and the {@link FaultInjector} that applies each fault to a {@link FaultProxy} (and to the {@link Broker} for
- * restarts) and waits, by awaiting the clients' events, until the clients have noticed it and are connected again.
+ * restarts) and waits, by awaiting the clients' events, until the clients have noticed it, are connected again and
+ * (when the subject can tell) have caught up.
  *
  * The faults are those a TCP connection can suffer — it never duplicates, reorders or loses bytes in the middle of
  * a stream, so neither does the rig:

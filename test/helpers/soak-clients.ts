@@ -36,9 +36,15 @@ export interface GroupTotals {
   duplicateSample: string[];
 }
 
-/** A client's connection state, from its events. */
+/**
+ * A client's connection state, from its events: whether it is connected, how often it connected, and promises of
+ * its next lost connection and of its being connected. Tells `host` of every lost connection or failed attempt,
+ * `journal` of every connection and loss, and `errors` of a client that ended by itself.
+ */
 export class Watch {
+  /** Connected now (between a `connect` and the next `disconnect` event). */
   up = false;
+  /** `connect` events so far. */
   connects = 0;
   private lossWaiters: ((e: Error | undefined) => void)[] = [];
   private upWaiters: (() => void)[] = [];
@@ -67,10 +73,12 @@ export class Watch {
     });
   }
 
+  /** Resolves at the next `disconnect` event, with its error. */
   nextLoss(): Promise<Error | undefined> {
     return new Promise((resolve) => this.lossWaiters.push(resolve));
   }
 
+  /** Resolves once the client is connected (at once when it is). */
   whenUp(): Promise<void> {
     return this.up ? Promise.resolve() : new Promise((resolve) => this.upWaiters.push(resolve));
   }
@@ -120,6 +128,7 @@ export class Publisher {
     }
   }
 
+  /** Starts publishing. */
   start(): void {
     this.fill();
   }
@@ -163,8 +172,12 @@ export class Publisher {
   }
 }
 
-/** Records how often each (publisher, sequence number) arrived. */
+/**
+ * Records how often each (publisher, sequence number) arrived, and tells `journal` (and `trace`, when given) of
+ * every duplicate.
+ */
 export class Subscriber {
+  /** Deliveries, duplicates included. */
   received = 0;
   /** Messages received at least once. */
   distinct = 0;
@@ -192,6 +205,7 @@ export class Subscriber {
     this.counts = topics.map(() => new Uint8Array(1024));
   }
 
+  /** Records every message of `messages` (a subscription) as it arrives. */
   read(messages: AsyncIterable<Message>): void {
     (async () => {
       for await (const m of messages) this.record(m);
@@ -292,12 +306,14 @@ export class Group {
     await Promise.all(this.subscribers.map((s) => s.client.unsubscribe(barrier)));
   }
 
+  /** A short line of totals so far. */
   progress(): string {
     const sent = this.publishers.reduce((sum, p) => sum + p.sent, 0);
     const received = this.subscribers.reduce((sum, s) => sum + s.received, 0);
     return `QoS ${this.qos}: sent ${sent}, received ${received}`;
   }
 
+  /** The totals, once the run is over: every completed sequence number checked at every subscriber. */
   totals(): GroupTotals {
     const t: GroupTotals = {
       qos: this.qos,

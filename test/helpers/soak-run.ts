@@ -31,18 +31,9 @@
  *
  * @module
  */
-import {
-  closeSync,
-  copyFileSync,
-  createWriteStream,
-  mkdirSync,
-  openSync,
-  readSync,
-  statSync,
-  type WriteStream,
-} from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, type Logger, type MqttClient, type NodeClientOptions } from '../../src/node.js';
+import { connect, type MqttClient, type NodeClientOptions } from '../../src/node.js';
 import { persistent, topicPrefix } from './clients.js';
 import { type FaultProxy, startFaultProxy } from './fault-proxy.js';
 import {
@@ -55,7 +46,8 @@ import {
   type PlanOptions,
 } from './fault-schedule.js';
 import { type Broker, startBroker } from './mosquitto.js';
-import { Group, type GroupTotals, Journal, Publisher, SAMPLE, Subscriber, Watch } from './soak-clients.js';
+import { Group, type GroupTotals, Journal, Publisher, Subscriber, Watch } from './soak-clients.js';
+import { LogFiles, scanBrokerLog } from './soak-logs.js';
 
 /** Options of {@link runSoak}. */
 export interface SoakOptions {
@@ -325,30 +317,6 @@ class Rig implements FaultSubject {
   }
 }
 
-/**
- * The end of the broker's log and its first warnings and errors. Only the last 16 MiB are read: with packet logs
- * on, the log grows by hundreds of MB a minute.
- */
-function scanBrokerLog(path: string): { brokerLogTail: string; brokerWarnings: string[] } {
-  const size = statSync(path).size;
-  const start = Math.max(0, size - 16 * 1_048_576);
-  const text = Buffer.alloc(size - start);
-  const fd = openSync(path, 'r');
-  try {
-    readSync(fd, text, 0, text.length, start);
-  } finally {
-    closeSync(fd);
-  }
-  const lines = text.toString('utf8').trimEnd().split('\n');
-  const brokerWarnings: string[] = [];
-  for (const line of lines) {
-    // TLS listeners complain about the readiness probes of the harness, which open and close plain connections.
-    if (/warning|error/i.test(line) && !line.includes('SSL routines') && brokerWarnings.length < SAMPLE)
-      brokerWarnings.push(line);
-  }
-  return { brokerLogTail: lines.slice(-40).join('\n'), brokerWarnings };
-}
-
 /** Whether `promise` settled within `ms`. */
 async function before(promise: Promise<unknown>, ms: number): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
@@ -359,36 +327,6 @@ async function before(promise: Promise<unknown>, ms: number): Promise<boolean> {
     return await Promise.race([promise.then(() => true), timeout]);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** The packet logs of `packetLogDir`: one file per client, and one of the faults. */
-class LogFiles {
-  private readonly streams = new Map<string, WriteStream>();
-
-  constructor(readonly dir: string) {
-    mkdirSync(dir, { recursive: true });
-  }
-
-  line(name: string, text: string): void {
-    let s = this.streams.get(name);
-    if (s === undefined) {
-      s = createWriteStream(join(this.dir, `${name}.log`));
-      this.streams.set(name, s);
-    }
-    s.write(`${new Date().toISOString().slice(11)} ${text}\n`);
-  }
-
-  logger(name: string): Logger {
-    const at =
-      (level: string) =>
-      (msg: string, fields?: Record<string, unknown>): void =>
-        this.line(name, `${level} ${msg}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
-    return { error: at('error'), warn: at('warn'), info: at('info'), debug: at('debug') };
-  }
-
-  async close(): Promise<void> {
-    await Promise.all([...this.streams.values()].map((s) => new Promise((resolve) => s.end(resolve))));
   }
 }
 
