@@ -12,6 +12,7 @@
 import { decode } from '../packet/decoder.js';
 import { encode } from '../packet/encode.js';
 import type { PublishPacket, SubscribePacket } from '../packet/types.js';
+import { publishOf } from '../session/outgoing.js';
 import type { OutgoingMessage, StoredPublish, StoredSubscription } from '../session/store.js';
 import { crc32 } from './crc32.js';
 
@@ -162,14 +163,7 @@ function withText(code: number, text: string): Uint8Array {
 }
 
 function toPublish(m: OutgoingMessage): PublishPacket {
-  const p: PublishPacket = {
-    type: 'publish',
-    topic: m.topic,
-    payload: m.payload,
-    qos: m.qos,
-    retain: m.retain,
-    dup: false,
-  };
+  const p = publishOf(m, false);
   // The identifier is the session's business (the `inflight` record); the packet needs one to be valid.
   if (m.qos > 0) p.packetId = 1;
   if (m.properties !== undefined) p.properties = m.properties;

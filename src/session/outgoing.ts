@@ -309,14 +309,7 @@ export class Outgoing<T> {
   }
 
   private toPacket(m: OutgoingMessage, packetId: number, dup: boolean): PublishPacket {
-    const p: PublishPacket = {
-      type: 'publish',
-      topic: m.topic,
-      payload: m.payload,
-      qos: m.qos,
-      retain: m.retain,
-      dup,
-    };
+    const p = publishOf(m, dup);
     if (m.qos > 0) p.packetId = packetId;
     if (this.host.version() !== 5) return p;
     if (m.properties !== undefined) p.properties = m.properties;
@@ -340,4 +333,9 @@ export class Outgoing<T> {
 
 function result(ack: PubackPacket | PubrecPacket | PubcompPacket): PublishResult {
   return { packetId: ack.packetId, reasonCode: ack.reasonCode, properties: ack.properties };
+}
+
+/** The PUBLISH carrying `m` (no packet identifier, no properties: the caller adds what its use needs). */
+export function publishOf(m: OutgoingMessage, dup: boolean): PublishPacket {
+  return { type: 'publish', topic: m.topic, payload: m.payload, qos: m.qos, retain: m.retain, dup };
 }
