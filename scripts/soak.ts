@@ -2,17 +2,20 @@
 /**
  * `npm run soak`: publishers and subscribers through the fault-injection rig (test/helpers/soak-run.ts) for a
  * number of minutes, with seeded random faults — connections dropped, cut in the middle of a packet, black-holed
- * until the keep-alive notices, slowed down, and Mosquitto restarted with its persistence on — and every message
- * checked by its sequence number. Prints the totals (sent, received, lost, duplicated, reconnects, faults) and the
+ * until the keep-alive notices, slowed down, and Mosquitto restarted with its persistence on — while publisher
+ * processes with a durable session store are killed with SIGKILL at random moments and started again, and every
+ * message checked by its sequence number. Prints the totals (sent, received, lost, duplicated, reconnects, faults) and the
  * JS heap in use at the start and at the end.
  *
  *   npm run soak -- [--minutes N] [--seed S] [--qos 1|2|both] [--publishers N] [--subscribers N] [--rate N]
- *                   [--packet-log DIR]
+ *                   [--killed N] [--packet-log DIR]
  *
  * `--minutes` defaults to 1, `--qos` to both (a group of clients per QoS level, at the same time, under the same
  * faults), `--publishers` and `--subscribers` to 2 per group, `--rate` to 1,000 messages a second per publisher
  * (0: as fast as the broker takes them; Mosquitto then builds backlogs that only grow under faults, and the
- * run measures that more than the client). `--packet-log DIR` writes every client's packets, the faults and the
+ * run measures that more than the client). `--killed` is the number of killed publisher processes (default 1, 0 for
+ * none): each publishes QoS 1 and QoS 2 alternately with a FileSessionStore through the same proxy, lives 0.5 to
+ * 3 s before its SIGKILL, and has a subscriber of its own. `--packet-log DIR` writes every client's packets, the faults and the
  * broker's full log into DIR (large, and slower: a few hundred MB a minute). Ctrl-C stops the faults early; the run
  * still drains and counts.
  *
@@ -26,7 +29,7 @@ import { randomSeed } from '../test/helpers/fault-schedule.js';
 import { formatReport, runSoak, type SoakReport } from '../test/helpers/soak-run.js';
 
 const USAGE =
-  'usage: npm run soak -- [--minutes N] [--seed S] [--qos 1|2|both] [--publishers N] [--subscribers N] [--rate N] [--packet-log DIR]';
+  'usage: npm run soak -- [--minutes N] [--seed S] [--qos 1|2|both] [--publishers N] [--subscribers N] [--rate N] [--killed N] [--packet-log DIR]';
 
 const { values } = parseArgs({
   options: {
@@ -36,6 +39,7 @@ const { values } = parseArgs({
     publishers: { type: 'string' },
     subscribers: { type: 'string' },
     rate: { type: 'string' },
+    killed: { type: 'string' },
     'packet-log': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
@@ -69,6 +73,7 @@ const qos: (1 | 2)[] = qosArg === 'both' ? [1, 2] : [Number(qosArg) as 1 | 2];
 const publishers = num('publishers', values.publishers, 2);
 const subscribers = num('subscribers', values.subscribers, 2);
 const rate = values.rate === '0' ? 0 : num('rate', values.rate, 1_000);
+const killed = values.killed === '0' ? 0 : num('killed', values.killed, 1);
 
 /** The JS heap in use after a full garbage collection (when `--expose-gc` allows one), in MB. */
 function heapMB(): string {
@@ -93,7 +98,8 @@ process.once('SIGINT', () => {
 });
 console.error(
   `soak: ${minutes} min, seed ${seed}, QoS ${qos.join(' and ')}, ${publishers} publishers and ${subscribers} ` +
-    `subscribers per QoS level, ${rate || 'unlimited'} messages/s per publisher; heap ${heapStart} MB`,
+    `subscribers per QoS level, ${rate || 'unlimited'} messages/s per publisher, ${killed} killed publisher ` +
+    `processes; heap ${heapStart} MB`,
 );
 
 const report = await runSoak({
@@ -102,6 +108,7 @@ const report = await runSoak({
   publishers,
   subscribers,
   rate,
+  killed,
   durationMs: minutes * 60_000,
   signal: stop.signal,
   progress: (line) => console.error(`  ${line}`),

@@ -14,6 +14,8 @@ export const SAMPLE = 10;
 
 /** The totals of one group of clients. */
 export interface GroupTotals {
+  /** `live`: publishers in the rig's own process; `killed`: publisher processes killed and started again. */
+  label: 'live' | 'killed';
   qos: 1 | 2;
   publishers: number;
   subscribers: number;
@@ -316,6 +318,7 @@ export class Group {
   /** The totals, once the run is over: every completed sequence number checked at every subscriber. */
   totals(): GroupTotals {
     const t: GroupTotals = {
+      label: 'live',
       qos: this.qos,
       publishers: this.publishers.length,
       subscribers: this.subscribers.length,

@@ -31,7 +31,8 @@
  *
  * @module
  */
-import { copyFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type MqttClient, type NodeClientOptions } from '../../src/node.js';
 import { persistent, topicPrefix } from './clients.js';
@@ -46,7 +47,9 @@ import {
   type PlanOptions,
 } from './fault-schedule.js';
 import { type Broker, startBroker } from './mosquitto.js';
+import { seededRandom } from './seeded-random.js';
 import { Group, type GroupTotals, Journal, Publisher, Subscriber, Watch } from './soak-clients.js';
+import { KilledPublisher, KillSubscriber } from './soak-kills.js';
 import { LogFiles, scanBrokerLog } from './soak-logs.js';
 
 /** Options of {@link runSoak}. */
@@ -59,6 +62,13 @@ export interface SoakOptions {
   publishers?: number;
   /** Subscribers per group (default 2). */
   subscribers?: number;
+  /**
+   * Publisher processes with a durable session store (besides the groups), each killed with SIGKILL at random
+   * moments and started again for as long as the faults go on, each with a subscriber of its own (default 0).
+   */
+  killed?: number;
+  /** How long each life of a killed publisher lasts, drawn between the two (default 500 to 3,000 ms). */
+  lifeMs?: readonly [number, number];
   /** Stop after this many faults. At least one of `faults` and `durationMs` must be given. */
   faults?: number;
   /** Stop injecting faults after this long (ms). */
@@ -95,8 +105,10 @@ export interface SoakReport {
   timings: Record<FaultKind, FaultTiming>;
   /** Half-open connections found by the client's keep-alive, and closed some other way (by the broker's). */
   halfOpen: { byKeepAlive: number; otherwise: number };
-  /** Connections after the first of each client. */
+  /** Connections after the first of each client (of the rig's own process). */
   reconnects: number;
+  /** The killed publishers: processes started and killed, and connections they made. */
+  kills: { processes: number; lives: number; kills: number; connects: number };
   /**
    * The largest backlog of a subscriber seen when a fault struck: messages its group's publishers had completed
    * that it had not yet received. Mosquitto may hold as many in flight to it.
@@ -157,6 +169,8 @@ class Rig implements FaultSubject {
   readonly errors: string[] = [];
   private readonly watches: Watch[] = [];
   private readonly groups: Group[] = [];
+  private readonly killed: { publisher: KilledPublisher; subscriber: KillSubscriber; last: number }[] = [];
+  private storeRoot: string | undefined;
   private lossWaiters: (() => void)[] = [];
   private readonly journal = new Journal();
   private maxBacklog = 0;
@@ -175,7 +189,9 @@ class Rig implements FaultSubject {
     for (const [g, qos] of (o.qos ?? [1]).entries()) {
       this.groups.push(await this.startGroup(`${prefix}/g${g}q${qos}`, g, qos));
     }
+    for (let k = 0; k < (o.killed ?? 0); k++) await this.startKilled(`${prefix}/k${k}`, k);
     for (const group of this.groups) for (const p of group.publishers) p.start();
+    for (const { publisher } of this.killed) publisher.start();
 
     const injector = new FaultInjector(this, {
       seed: o.seed,
@@ -190,7 +206,11 @@ class Rig implements FaultSubject {
     await this.inject(injector, started);
     await this.drain();
 
-    const groups = this.groups.map((g) => g.totals());
+    const groups = [
+      ...this.groups.map((g) => g.totals()),
+      ...this.killed.flatMap(({ subscriber, last }) => subscriber.totals(last, 1)),
+    ];
+    const publishers = this.killed.map((k) => k.publisher);
     return {
       seed: o.seed,
       durationMs: performance.now() - started,
@@ -199,6 +219,12 @@ class Rig implements FaultSubject {
       timings: injector.timings,
       halfOpen: { ...injector.halfOpen },
       reconnects: this.watches.reduce((sum, w) => sum + Math.max(0, w.connects - 1), 0),
+      kills: {
+        processes: publishers.length,
+        lives: publishers.reduce((sum, p) => sum + p.lives, 0),
+        kills: publishers.reduce((sum, p) => sum + p.kills, 0),
+        connects: publishers.reduce((sum, p) => sum + p.connects, 0),
+      },
       maxBacklog: this.maxBacklog,
       groups,
       errors: this.errors,
@@ -208,14 +234,20 @@ class Rig implements FaultSubject {
   }
 
   async close(): Promise<void> {
+    for (const { publisher } of this.killed) publisher.destroy();
     const clients = this.watches.map((w) => w.client);
     for (const c of clients) c.destroy();
     await Promise.all(clients.map((c) => c.closed()));
     await this.proxy.close();
+    if (this.storeRoot !== undefined) rmSync(this.storeRoot, { recursive: true, force: true });
   }
 
   connectionsLost(): Promise<(Error | undefined)[]> {
-    return Promise.all(this.watches.filter((w) => w.up).map((w) => w.nextLoss()));
+    return Promise.all(
+      this.connections()
+        .filter((w) => w.up)
+        .map((w) => w.nextLoss()),
+    );
   }
 
   anyConnectionLost(): Promise<void> {
@@ -223,11 +255,20 @@ class Rig implements FaultSubject {
   }
 
   allConnected(): Promise<void> {
-    return Promise.all(this.watches.map((w) => w.whenUp())).then(() => undefined);
+    return Promise.all(this.connections().map((w) => w.whenUp())).then(() => undefined);
   }
 
+  // The killed publishers' subscribers only pass the barrier: what their publishers completed is not known here.
   settled(): Promise<void> {
-    return Promise.all(this.groups.map((g) => g.caughtUp(`${g.prefix}/barrier`))).then(() => undefined);
+    return Promise.all([
+      ...this.groups.map((g) => g.caughtUp(`${g.prefix}/barrier`)),
+      ...this.killed.map((k) => k.subscriber.client.unsubscribe(`${k.subscriber.topic}/barrier`)),
+    ]).then(() => undefined);
+  }
+
+  // What the faults must wait for: every client of this process, and every killed publisher.
+  private connections(): (Watch | KilledPublisher)[] {
+    return [...this.watches, ...this.killed.map((k) => k.publisher)];
   }
 
   /** Called by the watches on every lost connection and failed attempt. */
@@ -263,6 +304,14 @@ class Rig implements FaultSubject {
     const deadline = performance.now() + (this.options.drainTimeoutMs ?? 60_000);
     const left = () => Math.max(1, deadline - performance.now());
     const publishers = this.groups.flatMap((g) => g.publishers);
+    const finished = Promise.all(
+      this.killed.map(async (k) => {
+        const last = await k.publisher.finish();
+        if (last === undefined) return;
+        k.last = last;
+        await k.subscriber.complete(last);
+      }),
+    );
     const settled = Promise.all(publishers.map((p) => p.stop()));
     if (!(await before(settled, left()))) {
       this.errors.push(`seed ${this.options.seed}: publications still unsettled after the drain deadline`);
@@ -276,6 +325,34 @@ class Rig implements FaultSubject {
     if (!(await before(Promise.all(complete), left()))) {
       this.errors.push(`seed ${this.options.seed}: not every message delivered by the drain deadline`);
     }
+    if (!(await before(finished, left()))) {
+      this.errors.push(
+        `seed ${this.options.seed}: the killed publishers' messages not all delivered by the deadline`,
+      );
+    }
+  }
+
+  private async startKilled(topic: string, k: number): Promise<void> {
+    const o = this.options;
+    this.storeRoot ??= mkdtempSync(join(tmpdir(), 'mqttkit-soak-'));
+    const client = await this.connect(`ks${k}`, 5);
+    const subscriber = new KillSubscriber(client, topic, this.errors, this.journal);
+    subscriber.read(
+      await client.subscribe(`${topic}/+`, { qos: 2, bufferSize: 1_000_000, overflow: 'error' }),
+    );
+    const publisher = new KilledPublisher({
+      url: `mqtt://127.0.0.1:${this.proxy.port}`,
+      directory: join(this.storeRoot, `k${k}`),
+      clientId: `soak-kp${k}-${process.pid % 100_000}`,
+      topic,
+      // Its own stream of the seed, so that adding kills leaves the fault schedule as it was.
+      random: seededRandom((o.seed ^ 0x6b696c6c) + k),
+      lifeMs: o.lifeMs ?? [500, 3_000],
+      errors: this.errors,
+      journal: this.journal,
+      host: this,
+    });
+    this.killed.push({ publisher, subscriber, last: 0 });
   }
 
   private async startGroup(prefix: string, g: number, qos: 1 | 2): Promise<Group> {
@@ -332,6 +409,7 @@ async function before(promise: Promise<unknown>, ms: number): Promise<boolean> {
 
 /** The columns of the table of totals: title, field. */
 const COLUMNS = [
+  ['publishers', 'label'],
   ['qos', 'qos'],
   ['pubs', 'publishers'],
   ['subs', 'subscribers'],
@@ -362,13 +440,19 @@ export function formatReport(r: SoakReport): string {
       `otherwise ${r.halfOpen.otherwise}`,
     `recovery ms (mean/max): ${recovery}; largest subscriber backlog at a fault ${r.maxBacklog}`,
   ];
+  if (r.kills.processes > 0)
+    lines.push(
+      `killed publishers: ${r.kills.processes} with a file session store, killed ${r.kills.kills} times in ` +
+        `${r.kills.lives} lives, ${r.kills.connects} connections`,
+    );
   const head = COLUMNS.map(([title]) => title);
   const rows = r.groups.map((g) => COLUMNS.map(([, key]) => String(g[key])));
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   for (const row of [head, ...rows]) lines.push(row.map((c, i) => c.padStart(widths[i] ?? 0)).join('  '));
   for (const g of r.groups) {
-    if (g.lostSample.length > 0) lines.push(`QoS ${g.qos} lost: ${g.lostSample.join(', ')}`);
-    if (g.duplicateSample.length > 0) lines.push(`QoS ${g.qos} duplicated: ${g.duplicateSample.join(', ')}`);
+    const name = `${g.label} QoS ${g.qos}`;
+    if (g.lostSample.length > 0) lines.push(`${name} lost: ${g.lostSample.join(', ')}`);
+    if (g.duplicateSample.length > 0) lines.push(`${name} duplicated: ${g.duplicateSample.join(', ')}`);
   }
   for (const e of r.errors) lines.push(`error: ${e}`);
   for (const w of r.brokerWarnings) lines.push(`broker: ${w}`);

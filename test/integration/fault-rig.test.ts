@@ -3,7 +3,9 @@
 // keep-alive notices, slowed down, and Mosquitto restarted with its persistence on) while publishers publish
 // without pause and persistent subscribers receive (test/helpers/soak-run.ts): at QoS 1 nothing may be lost
 // (duplicates are counted and reported), at QoS 2 nothing lost and nothing duplicated, counted end to end by
-// sequence numbers. The two tests run side by side, each with a Mosquitto and a proxy of its own (about 50 s).
+// sequence numbers. The QoS 2 run also has a publisher process with a durable session store that is killed with
+// SIGKILL at random moments and started again, through the same faults: its messages too arrive exactly once. The
+// two tests run side by side, each with a Mosquitto and a proxy of its own (about 50 s).
 //
 // The schedule is drawn from a seed: MQTTKIT_SOAK_SEED=<n> replays one; without it each run draws its own. The seed
 // is in every assertion message, and `npm run soak -- --seed <n> --qos 2` runs the same schedule for longer (see
@@ -28,7 +30,7 @@ function seedFromEnvironment(): number {
 /** Runs the rig; whatever goes wrong, the seed is in the error. */
 async function run(qos: 1 | 2, seed: number): Promise<SoakReport> {
   try {
-    return await runSoak({ seed, qos: [qos], faults: FAULTS });
+    return await runSoak({ seed, qos: [qos], faults: FAULTS, killed: qos === 2 ? 1 : 0 });
   } catch (e) {
     throw new Error(`seed ${seed} (replay with MQTTKIT_SOAK_SEED=${seed}): ${(e as Error).message}`, {
       cause: e,
@@ -70,6 +72,16 @@ describe('fault rig', { concurrency: true }, () => {
       if (qos === 2)
         assert.equal(totals.duplicated, 0, `${seedNote} ${totals.duplicated} duplicates\n${summary}`);
       assert.ok(totals.received >= totals.expected, `${seedNote} every message received\n${summary}`);
+      if (qos === 2) {
+        assert.ok(report.kills.kills > 0, `${seedNote} the durable publisher was killed\n${summary}`);
+        for (const killed of report.groups.filter((g) => g.label === 'killed')) {
+          const what = `${seedNote} killed publisher, QoS ${killed.qos}:`;
+          assert.ok(killed.sent > 0, `${what} messages were published\n${summary}`);
+          assert.equal(killed.lost, 0, `${what} ${killed.lost} messages lost\n${summary}`);
+          if (killed.qos === 2)
+            assert.equal(killed.duplicated, 0, `${what} ${killed.duplicated} duplicates\n${summary}`);
+        }
+      }
     });
   }
 });
