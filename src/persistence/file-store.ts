@@ -20,10 +20,11 @@ import {
 } from '../session/store.js';
 import { acquireLock, type HeldLock, LOCK_REFRESH_MS, LockHeldError } from './lock.js';
 import { readLog } from './read-log.js';
-import { encodeRecord, entryRecords, LOG_HEADER, type LogRecord } from './records.js';
+import { entryRecords, type LogRecord } from './records.js';
+import { type FsyncPolicy, SessionLog } from './session-log.js';
+import { storeError } from './store-error.js';
 
-/** When the log is flushed to the disk itself (`fsync`), beyond the operating system's buffers. */
-export type FsyncPolicy = 'always' | 'batched' | 'none';
+export type { FsyncPolicy } from './session-log.js';
 
 /** Options of {@link FileSessionStore}. */
 export interface FileSessionStoreOptions {
@@ -55,10 +56,6 @@ export interface SessionAttachment {
   sessionExpiryInterval: number | undefined;
 }
 
-const LOG = 'session.log';
-// After a failed write, how often a write may try to rewrite the whole log (a rewrite is O(session)).
-const RETRY_REWRITE_MS = 1_000;
-
 /**
  * A {@link SessionStore} in a directory, for sessions that survive a restart of the process. One process at a time
  * may open a session (a lock file; a lock left by a killed process is taken over).
@@ -84,21 +81,13 @@ export class FileSessionStore implements SessionStore {
    */
   expired = false;
   private readonly mem = new MemorySessionStore();
-  private readonly fsyncPolicy: FsyncPolicy;
-  private readonly compactAfter: number;
   private readonly onError: ((error: SessionStoreError) => void) | undefined;
   private readonly lock: HeldLock;
-  private fd: number;
-  private size: number;
+  private readonly log: SessionLog;
   private liveEstimate = 0;
   private seq: number;
   private expiry: number | undefined;
-  private failure: SessionStoreError | undefined;
-  private lastRewriteAttempt = 0;
   private closed = false;
-  private syncPending = false;
-  private syncWaiters: (() => void)[] = [];
-  private compactPending = false;
   // QoS 1/2 messages taken off the queue whose `inflight` record has not followed yet.
   private dequeued: StoredPublish[] = [];
   private readonly heartbeat: ReturnType<typeof setInterval>;
@@ -118,8 +107,6 @@ export class FileSessionStore implements SessionStore {
     const policy = options.fsync ?? 'batched';
     if (policy !== 'always' && policy !== 'batched' && policy !== 'none')
       throw new InvalidArgumentError(`fsync must be 'always', 'batched' or 'none', got ${String(policy)}`);
-    this.fsyncPolicy = policy;
-    this.compactAfter = options.compactAfterBytes ?? 4 * 1024 * 1024;
     this.onError = options.onError;
     this.clientId = options.clientId;
     this.path = join(options.directory, directoryName(options.clientId));
@@ -134,9 +121,15 @@ export class FileSessionStore implements SessionStore {
       if (e instanceof LockHeldError) throw new SessionStoreError(e.message, { path: this.path });
       throw storeError(`cannot lock the session in ${this.path}`, e, this.path);
     }
+    this.log = new SessionLog(this.path, {
+      fsync: policy,
+      compactAfterBytes: options.compactAfterBytes ?? 4 * 1024 * 1024,
+      snapshot: () => this.snapshot(),
+      liveBytes: () => this.liveEstimate,
+      onError: (e) => this.onError?.(e),
+    });
     try {
-      const file = join(this.path, LOG);
-      const log = readLog(file);
+      const log = readLog(this.log.file);
       if (log.session.clientId !== undefined && log.session.clientId !== this.clientId) {
         throw new SessionStoreError(
           `the session in ${this.path} belongs to client id ${JSON.stringify(log.session.clientId)}`,
@@ -154,11 +147,9 @@ export class FileSessionStore implements SessionStore {
       this.recovered = [...log.session.inflight, ...log.session.queue]
         .sort((a, b) => a.seq - b.seq)
         .map((e) => ({ ...e }));
-      // Opened even when the log was fine, so that a fresh or torn log is rewritten whole at once.
-      this.fd = -1;
-      this.size = 0;
-      if (log.validBytes === 0 || log.tornBytes > 0) this.rewrite();
-      else this.openForAppend(file, log.validBytes);
+      // A fresh or torn log is rewritten whole at once.
+      if (log.validBytes === 0 || log.tornBytes > 0) this.log.rewrite();
+      else this.log.openForAppend(log.validBytes);
     } catch (e) {
       this.lock.release();
       if (e instanceof SessionStoreError) throw e;
@@ -204,22 +195,31 @@ export class FileSessionStore implements SessionStore {
 
   /** Resolves once every change recorded so far is on the disk (per the fsync policy); undefined if it is. */
   whenDurable(): Promise<void> | undefined {
-    if (!this.syncPending) return undefined;
-    return new Promise((resolve) => this.syncWaiters.push(resolve));
+    return this.log.whenDurable();
+  }
+
+  /**
+   * Rewrites the log now, as small as the session allows (the store also does so by itself once the log has
+   * grown past `compactAfterBytes` and twice what it describes).
+   *
+   * @throws {SessionStoreError} when the log cannot be rewritten (the old log is then kept, whole).
+   */
+  compact(): void {
+    if (this.closed) throw new SessionStoreError('the session store is closed', { path: this.path });
+    try {
+      this.log.rewrite();
+    } catch (e) {
+      throw storeError(`cannot rewrite the session log in ${this.path}`, e, this.path);
+    }
   }
 
   /** Flushes and closes the log and releases the lock. The store cannot be used afterwards. */
   close(): void {
     if (this.closed) return;
     this.flushDequeued();
-    this.sync();
     this.closed = true;
+    this.log.close();
     clearInterval(this.heartbeat);
-    try {
-      fs.closeSync(this.fd);
-    } catch {
-      // Closing is best effort: the records are written already.
-    }
     this.lock.release();
   }
 
@@ -270,7 +270,6 @@ export class FileSessionStore implements SessionStore {
   enqueue(entry: StoredPublish, front?: boolean): void {
     const isNew = front !== true;
     if (isNew && this.closed) throw new SessionStoreError('the session store is closed', { path: this.path });
-    if (isNew && this.failure !== undefined) this.recover(true);
     this.write({ kind: 'enqueue', seq: entry.seq, front: !isNew, message: entry.message }, isNew);
     this.liveEstimate += weight(entry);
     this.mem.enqueue(entry, front);
@@ -338,36 +337,10 @@ export class FileSessionStore implements SessionStore {
   }
 
   // Appends one record. With `strict`, a failure throws (and nothing changes); otherwise the change stands in
-  // memory, the failure is reported, and new messages are refused until the log has been rewritten.
+  // memory, the failure is reported, and new messages are refused until the log has caught up (SessionLog.append).
   private write(record: LogRecord, strict: boolean): void {
     // Closed under a running client (close() before end()): the change stands in memory, and is not written.
-    if (this.closed) return;
-    // Behind after a failed write: a rewrite of the whole log also records this change (it is applied to memory
-    // by the caller right after, so rewrite once that is done).
-    if (this.failure !== undefined && !strict) {
-      queueMicrotask(() => this.recover(false));
-      return;
-    }
-    const bytes = encodeRecord(record);
-    try {
-      writeAll(this.fd, bytes);
-    } catch (e) {
-      this.cutBack();
-      const error = storeError(`cannot write to the session log in ${this.path}`, e, this.path);
-      if (strict) throw error;
-      this.fail(error);
-      return;
-    }
-    this.size += bytes.length;
-    if (this.fsyncPolicy === 'always') this.sync();
-    else if (this.fsyncPolicy === 'batched' && !this.syncPending) {
-      this.syncPending = true;
-      setImmediate(() => this.sync());
-    }
-    if (this.size > this.compactAfter && this.size > 2 * this.liveEstimate && !this.compactPending) {
-      this.compactPending = true;
-      setImmediate(() => this.compact());
-    }
+    if (!this.closed) this.log.append(record, strict);
   }
 
   private flushDequeued(): void {
@@ -381,106 +354,21 @@ export class FileSessionStore implements SessionStore {
     }
   }
 
-  private sync(): void {
-    this.syncPending = false;
-    if (this.fsyncPolicy !== 'none' && !this.closed) {
-      try {
-        fs.fdatasyncSync(this.fd);
-      } catch (e) {
-        this.fail(storeError(`cannot flush the session log in ${this.path}`, e, this.path));
-      }
-    }
-    const waiters = this.syncWaiters;
-    this.syncWaiters = [];
-    for (const w of waiters) w();
-  }
-
-  // A compaction that fails (a full disk) leaves the log as it was, whole: nothing is lost, and it is tried again
-  // later, at most once a second.
-  private compact(): void {
-    this.compactPending = false;
-    const now = Date.now();
-    if (this.closed || now - this.lastRewriteAttempt < RETRY_REWRITE_MS) return;
-    this.lastRewriteAttempt = now;
-    try {
-      this.rewrite();
-    } catch {
-      // Still consistent; the next write past the threshold tries again.
-    }
-  }
-
-  // A failed write may have left part of a record: cut the log back to its last whole record.
-  private cutBack(): void {
-    try {
-      fs.ftruncateSync(this.fd, this.size);
-    } catch {
-      // If even that fails, the torn record is cut off when the log is next opened.
-    }
-  }
-
-  private fail(error: SessionStoreError): void {
-    const first = this.failure === undefined;
-    this.failure = error;
-    if (first) this.onError?.(error);
-  }
-
-  // Tries to rewrite the whole log from memory, which also records whatever failed to be written. In the
-  // background at most once a second while the disk stays full; for a new message (`strict`) every time, so that
-  // the first one after space is freed goes through, and still failing throws.
-  private recover(strict: boolean): void {
-    if (this.failure === undefined || this.closed) return;
-    const now = Date.now();
-    if (strict || now - this.lastRewriteAttempt >= RETRY_REWRITE_MS) {
-      this.lastRewriteAttempt = now;
-      try {
-        this.rewrite();
-        return;
-      } catch (e) {
-        this.failure = storeError(`cannot write to the session log in ${this.path}`, e, this.path);
-      }
-    }
-    if (strict) throw this.failure;
-  }
-
-  /**
-   * Writes the whole session to a new log beside the old one, flushes it and renames it over the old one, so that
-   * either log is whole at every moment. @throws the file system's error; the old log is then untouched.
-   */
-  private rewrite(): void {
+  // The records of the whole session as it is in memory, for a rewrite of the log.
+  private snapshot(): LogRecord[] {
     this.flushDequeuedInMemory();
     const records: LogRecord[] = [
       { kind: 'meta', clientId: this.clientId, sessionExpiryInterval: this.expiry },
       { kind: 'seq', seq: this.seq },
     ];
     for (const s of this.mem.subscriptions()) records.push({ kind: 'putSubscription', entry: s });
-    for (const e of this.mem.inflight()) records.push(...entryRecords(e));
-    for (const e of this.mem.queued()) records.push(...entryRecords(e));
-    for (const id of this.mem.incomingIds()) records.push({ kind: 'addIncoming', packetId: id });
-    const chunks = [LOG_HEADER, ...records.map(encodeRecord)];
-    const total = chunks.reduce((n, c) => n + c.length, 0);
-    const file = join(this.path, LOG);
-    const temp = `${file}.new`;
-    const fd = fs.openSync(temp, 'w');
-    try {
-      for (const c of chunks) writeAll(fd, c);
-      if (this.fsyncPolicy !== 'none') fs.fsyncSync(fd);
-    } catch (e) {
-      fs.closeSync(fd);
-      fs.rmSync(temp, { force: true });
-      throw e;
-    }
-    fs.closeSync(fd);
-    fs.renameSync(temp, file);
-    if (this.fsyncPolicy !== 'none') syncDirectory(this.path);
-    // The new descriptor first: a failure here leaves the old one, still valid (on the replaced file).
-    const appendFd = fs.openSync(file, 'a');
-    if (this.fd >= 0) fs.closeSync(this.fd);
-    this.fd = appendFd;
-    this.size = total;
     this.liveEstimate = 0;
-    for (const e of this.mem.inflight()) this.liveEstimate += weight(e);
-    for (const e of this.mem.queued()) this.liveEstimate += weight(e);
-    this.failure = undefined;
+    for (const e of [...this.mem.inflight(), ...this.mem.queued()]) {
+      records.push(...entryRecords(e));
+      this.liveEstimate += weight(e);
+    }
+    for (const id of this.mem.incomingIds()) records.push({ kind: 'addIncoming', packetId: id });
+    return records;
   }
 
   // A rewrite describes the memory state, where dequeued messages are gone: their `dequeue` records are moot.
@@ -491,17 +379,8 @@ export class FileSessionStore implements SessionStore {
     for (const e of pending) if (e.packetId === 0) this.mem.enqueue(e, true);
   }
 
-  private openForAppend(file: string, size: number): void {
-    this.fd = fs.openSync(file, 'a');
-    this.size = size;
-  }
-
   private lastActive(): number {
-    try {
-      return fs.fstatSync(this.fd).mtimeMs;
-    } catch {
-      return Date.now();
-    }
+    return this.log.lastModified();
   }
 
   // While open, the lock and the log's modification time say the session is in use (the log's for the local
@@ -509,12 +388,7 @@ export class FileSessionStore implements SessionStore {
   private touch(): void {
     if (this.closed) return;
     this.lock.refresh();
-    try {
-      const now = new Date();
-      fs.futimesSync(this.fd, now, now);
-    } catch {
-      // Only the expiry check reads this; a failure here is not worth reporting.
-    }
+    this.log.touch();
   }
 }
 
@@ -523,41 +397,9 @@ function weight(e: StoredPublish): number {
   return e.message.payload.length + 3 * e.message.topic.length + 64;
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  let done = 0;
-  while (done < bytes.length) done += fs.writeSync(fd, bytes, done, bytes.length - done);
-}
-
-function syncDirectory(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = fs.openSync(dir, 'r');
-    fs.fsyncSync(fd);
-  } catch {
-    // Some systems cannot fsync a directory; the rename is then as durable as they make it.
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd);
-  }
-}
-
 // A client id as one directory name, distinct per id on any file system (case-insensitive ones included): kept
 // when plainly safe (lower case, digits, `_`, `-`), otherwise a SHA-256 of it — a name no kept id can have.
 function directoryName(clientId: string): string {
   if (/^[a-z0-9_-]{1,64}$/.test(clientId) && !clientId.startsWith('h-')) return clientId;
   return `h-${createHash('sha256').update(clientId, 'utf8').digest('hex')}`;
-}
-
-function storeError(message: string, cause: unknown, path: string): SessionStoreError {
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  const why =
-    code === 'ENOSPC'
-      ? 'the disk is full'
-      : code === 'EACCES' || code === 'EPERM'
-        ? 'permission denied'
-        : code === 'EROFS'
-          ? 'the file system is read-only'
-          : cause instanceof Error
-            ? cause.message
-            : String(cause);
-  return new SessionStoreError(`${message}: ${why}`, { path, cause });
 }

@@ -364,7 +364,7 @@ describe('file session store', () => {
         }
       }
       // Compaction runs between event-loop turns; run it here as the loop would.
-      if (round % 100 === 99) (s as unknown as { compact(): void }).compact();
+      if (round % 100 === 99) s.compact();
       largest = Math.max(largest, fs.statSync(logFile(s)).size);
     }
     assert.ok(largest < 400 * 1024, `the log must stay bounded by compaction (largest ${largest} bytes)`);
@@ -447,7 +447,7 @@ describe('file session store', () => {
               continue;
             }
             if (x.op === 'compact') {
-              (s as unknown as { compact(): void }).compact();
+              s.compact();
               continue;
             }
             const name = `m${++names}`;
@@ -728,6 +728,44 @@ describe('file session store', () => {
       SessionStoreError,
       'a new message must be refused by a closed store',
     );
+  });
+
+  test('file store – compact() shrinks the log to the session; on a full disk it throws and keeps the old log', () => {
+    const o = options();
+    const s = new FileSessionStore(o);
+    for (let i = 0; i < 50; i++) {
+      enqueue(s, `m${i}`);
+      const e = sendHead(s, 1) as StoredPublish;
+      s.deleteInflight(e.packetId);
+    }
+    enqueue(s, 'kept');
+    const before = fs.statSync(logFile(s)).size;
+    s.compact();
+    const after = fs.statSync(logFile(s)).size;
+    assert.ok(after < before / 5, `the log must shrink to what it describes: ${before} → ${after} bytes`);
+    const openSync = fs.openSync;
+    fs.openSync = (() => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, open'), { code: 'ENOSPC' });
+    }) as typeof fs.openSync;
+    try {
+      assert.throws(
+        () => s.compact(),
+        (e: unknown) => e instanceof SessionStoreError && /disk is full/.test(e.message) && e.path === s.path,
+        'a compaction that cannot write must say so, naming the session',
+      );
+    } finally {
+      fs.openSync = openSync;
+    }
+    enqueue(s, 'after');
+    s.close();
+    assert.throws(() => s.compact(), SessionStoreError, 'a closed store cannot compact');
+    const r = new FileSessionStore(o);
+    assert.deepEqual(
+      [...r.queued()].map((e) => e.message.topic),
+      ['kept', 'after'],
+      'the failed compaction must lose nothing, and the log stays appendable',
+    );
+    r.close();
   });
 
   test('file store – batched fsync: whenDurable resolves after the flush, and not before', async () => {
