@@ -2,16 +2,11 @@
 // Builds the browser bundle: dist/browser/mqttkit.js, one minified ES module of the runtime-neutral entry for
 // <script type="module">. Building it fails if anything reachable from the entry needs a Node built-in.
 import { build } from 'esbuild';
+import { BROWSER_BUILD } from './browser-build.mjs';
 
 await build({
+  ...BROWSER_BUILD,
   entryPoints: ['src/index.ts'],
   outfile: 'dist/browser/mqttkit.js',
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
   sourcemap: true,
-  legalComments: 'none',
-  logLevel: 'warning',
 });

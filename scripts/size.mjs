@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { BROWSER_BUILD } from './browser-build.mjs';
 
 const app = `
 import { connect } from './src/index.ts';
@@ -24,16 +25,7 @@ export async function run(url) {
 `;
 
 // As an application's bundler would build for browsers (and as scripts/bundle.mjs builds the prebuilt bundle).
-const BROWSER = {
-  bundle: true,
-  format: 'esm',
-  platform: 'browser',
-  target: 'es2022',
-  minify: true,
-  write: false,
-  legalComments: 'none',
-  logLevel: 'warning',
-};
+const BROWSER = { ...BROWSER_BUILD, write: false };
 
 const result = await build({
   ...BROWSER,

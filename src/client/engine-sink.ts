@@ -187,6 +187,16 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
     this.hooks.emit('republished', messages);
   }
 
+  /** A publication failed (its promise, if it has one, is rejected with the same error). */
+  publishFailed(message: OutgoingMessage, error: Error): void {
+    this.hooks.emit('publishFailed', error, message);
+  }
+
+  /** A message taken over from a session store completed: reported like any publication. */
+  publishedWithoutToken(_message: OutgoingMessage, result: PublishResult): void {
+    this.hooks.emit('publish', result);
+  }
+
   /** Nothing is queued or in flight any more: a flush waiting for that is done. */
   idle(): void {
     this.drained?.resolve();

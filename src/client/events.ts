@@ -50,8 +50,18 @@ export interface ClientEvents {
   reconnecting: (info: { attempt: number; delay: number }) => void;
   /** A message arrived. */
   message: (message: Message) => void;
-  /** A publication completed (PUBACK / PUBCOMP, or written for QoS 0). */
+  /**
+   * A publication completed (PUBACK / PUBCOMP, or written for QoS 0) — also one taken over from a durable session
+   * store, which has no promise.
+   */
   publish: (result: PublishResult) => void;
+  /**
+   * A publication failed: the broker refused it (a PUBACK or PUBREC reason code of 0x80 or more), it was larger
+   * than the broker takes, the queue or the session store could not take it, or the broker lost the session and
+   * `resendOnSessionLost` is off. Its promise is rejected with the same error; for a message taken over from a
+   * durable session store (which has no promise) this event is the only report.
+   */
+  publishFailed: (error: Error, message: OutgoingMessage) => void;
   /** A SUBACK arrived. */
   subscribe: (result: AckResult) => void;
   /** An UNSUBACK arrived. */

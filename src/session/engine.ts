@@ -311,6 +311,16 @@ export class SessionEngine<T>
     this.sink.republished(messages);
   }
 
+  /** A publication failed (host hook). */
+  publishFailed(message: OutgoingMessage, error: Error): void {
+    this.sink.publishFailed(message, error);
+  }
+
+  /** A publication without a token completed (host hook). */
+  publishedWithoutToken(message: OutgoingMessage, result: PublishResult): void {
+    this.sink.publishedWithoutToken(message, result);
+  }
+
   /** A message was refused, not delivered (host hook). */
   rejected(message: PublishPacket, why: string): void {
     this.sink.rejected(message, why);

@@ -40,6 +40,10 @@ export interface OutgoingHost<T> {
    * subscriber may receive them twice.
    */
   resentAfterSessionLost(messages: OutgoingMessage[]): void;
+  /** A publication failed (reported to its token too, when it has one). */
+  publishFailed(message: OutgoingMessage, error: Error): void;
+  /** A publication without a token (taken over from a session store) completed. */
+  publishedWithoutToken(message: OutgoingMessage, result: PublishResult): void;
 }
 
 const QOS0_RESULT: PublishResult = Object.freeze({
@@ -89,16 +93,15 @@ export class Outgoing<T> {
     if (message.qos === 0 && online && this.store.queueLength === 0) {
       const tooLarge = this.checkSize(message);
       if (tooLarge === undefined) this.host.send(this.toPacket(message, 0, false));
-      if (token !== undefined)
-        this.host.settle(token, tooLarge, tooLarge === undefined ? QOS0_RESULT : undefined);
+      this.refuseOrSettle(message, token, tooLarge);
       return undefined;
     }
     if (message.qos === 0 && !online && !this.options.queueQoS0) {
-      if (token !== undefined) this.host.settle(token, new ConnectionError('not connected'), undefined);
+      this.refuseOrSettle(message, token, new ConnectionError('not connected'));
       return undefined;
     }
     if (this.store.queueLength >= this.options.maxQueued) {
-      if (token !== undefined) this.host.settle(token, new QueueFullError(this.options.maxQueued), undefined);
+      this.refuseOrSettle(message, token, new QueueFullError(this.options.maxQueued));
       return undefined;
     }
     const entry: StoredPublish = {
@@ -112,7 +115,7 @@ export class Outgoing<T> {
       this.store.enqueue(entry);
     } catch (e) {
       // A durable store that cannot record the message (a full disk): refused, as a full queue is.
-      if (token !== undefined) this.host.settle(token, e as Error, undefined);
+      this.refuseOrSettle(message, token, e as Error);
       return undefined;
     }
     if (token !== undefined) this.tokens.set(entry.seq, token);
@@ -281,8 +284,17 @@ export class Outgoing<T> {
     if (token !== undefined) {
       this.tokens.delete(entry.seq);
       this.host.settle(token, error, res);
+    } else if (error === undefined && res !== undefined) {
+      this.host.publishedWithoutToken(entry.message, res);
     }
+    if (error !== undefined) this.host.publishFailed(entry.message, error);
     if (this.store.queueLength === 0 && this.store.inflightCount === 0) this.host.idle();
+  }
+
+  // A message that never entered the session: a QoS 0 one sent at once (`error` undefined), or one refused.
+  private refuseOrSettle(message: OutgoingMessage, token: T | undefined, error: Error | undefined): void {
+    if (token !== undefined) this.host.settle(token, error, error === undefined ? QOS0_RESULT : undefined);
+    if (error !== undefined) this.host.publishFailed(message, error);
   }
 
   /**

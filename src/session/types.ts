@@ -121,4 +121,11 @@ export interface EngineSink<T> {
    * (`resendOnSessionLost`), so a subscriber may receive them twice.
    */
   republished(messages: OutgoingMessage[]): void;
+  /**
+   * A publication failed: refused by the broker, by the session's limits or store, or dropped after the broker
+   * lost the session. Also reported to its token, when it has one.
+   */
+  publishFailed(message: OutgoingMessage, error: Error): void;
+  /** A publication without a token — one taken over from a session store — completed. */
+  publishedWithoutToken(message: OutgoingMessage, result: PublishResult): void;
 }

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
 // mqttkit in a real browser: headless Chromium (Debian's, driven by playwright-core; never a downloaded browser)
 // loads a page that imports the ESM browser bundle with <script type="module">, connects to Mosquitto over
-// WebSocket, subscribes, publishes at QoS 0/1/2 and receives from a Node client. No polyfills: the bundle is the
-// runtime-neutral entry as esbuild builds it for the browser platform, which fails on any Node built-in.
+// WebSocket, subscribes, publishes at QoS 0/1/2 and receives from a Node client. No polyfills: the page loads the
+// prebuilt bundle that ships (dist/browser/mqttkit.js, built here by scripts/bundle.mjs — the runtime-neutral
+// entry built for the browser platform, which fails on any Node built-in).
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { build } from 'esbuild';
 import { type Browser, chromium } from 'playwright-core';
 import { ClientPool, take } from '../helpers/clients.js';
 import { type Broker, startBroker } from '../helpers/mosquitto.js';
@@ -44,17 +46,9 @@ describe('browser (headless Chromium)', () => {
 
   before(async () => {
     broker = await startBroker();
-    const out = await build({
-      entryPoints: ['src/index.ts'],
-      bundle: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      minify: true,
-      write: false,
-      logLevel: 'silent',
-    });
-    bundle = out.outputFiles[0]?.text ?? '';
+    // Built again, so that the test never serves a stale bundle when run by itself.
+    execFileSync(process.execPath, ['scripts/bundle.mjs'], { stdio: 'inherit' });
+    bundle = readFileSync('dist/browser/mqttkit.js', 'utf8');
     http = createServer((req, res) => {
       if (req.url?.startsWith('/mqttkit.js')) {
         res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle);

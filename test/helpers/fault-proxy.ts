@@ -25,11 +25,14 @@ export interface FaultProxy {
   blackhole(): void;
   /** Ends {@link FaultProxy.blackhole}: forwards again, and connects the held connections. */
   restore(): void;
-  /** Delays every chunk, both directions, by `ms` (0: none). */
+  /**
+   * Delays every chunk, both directions, by `ms` (0: none). Lowering it never lets a chunk overtake one held
+   * back before: each waits at least until the one before it in its direction has gone.
+   */
   delay(ms: number): void;
   /**
    * Forwards only the first half (at least one byte) of the next chunk from the target to the client, then
-   * destroys that connection. Resolves once it has.
+   * destroys that connection; nothing that arrives after that chunk is forwarded. Resolves once it has.
    */
   cutMidPacket(): Promise<void>;
   /** Destroys every connection and stops listening. */
@@ -40,6 +43,8 @@ interface Link {
   client: Socket;
   target: Socket | undefined;
   timers: Set<ReturnType<typeof setTimeout>>;
+  // Per direction (by the socket written to): the chunks held back by latency, in order, with when each is due.
+  held: Map<Socket, { chunk: Buffer; due: number }[]>;
 }
 
 /** Starts a proxy on 127.0.0.1 (a port the system picks) in front of `127.0.0.1:targetPort`. */
@@ -54,22 +59,41 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   const destroy = (link: Link): void => {
     for (const t of link.timers) clearTimeout(t);
     link.timers.clear();
+    link.held.clear();
     link.client.destroy();
     link.target?.destroy();
     links.delete(link);
   };
 
-  // Writes `chunk` to `to` unless silenced, after the current latency. Equal delays keep the order of chunks.
+  // Writes `chunk` to `to` unless silenced, after the current latency — but never before a chunk held back
+  // earlier in the same direction: each direction is a queue with one timer, for its head.
   const forward = (link: Link, to: Socket, chunk: Buffer): void => {
     if (silent) return;
-    if (latency === 0) {
+    const queue = link.held.get(to) ?? [];
+    if (latency === 0 && queue.length === 0) {
       to.write(chunk);
+      return;
+    }
+    queue.push({ chunk, due: performance.now() + latency });
+    link.held.set(to, queue);
+    if (queue.length === 1) release(link, to, queue);
+  };
+
+  // Writes the chunks of `queue` that are due, then waits for the next.
+  const release = (link: Link, to: Socket, queue: { chunk: Buffer; due: number }[]): void => {
+    const head = queue[0];
+    if (head === undefined) return;
+    const wait = head.due - performance.now();
+    if (wait <= 0) {
+      queue.shift();
+      if (!silent) to.write(head.chunk);
+      release(link, to, queue);
       return;
     }
     const t = setTimeout(() => {
       link.timers.delete(t);
-      if (!silent) to.write(chunk);
-    }, latency);
+      release(link, to, queue);
+    }, Math.ceil(wait));
     link.timers.add(t);
   };
 
@@ -86,6 +110,8 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
         return;
       }
       cut = undefined;
+      // Whatever the target sends after this chunk must not reach the client.
+      target.pause();
       link.client.write(chunk.subarray(0, Math.max(1, chunk.length >> 1)), () => {
         destroy(link);
         done();
@@ -98,7 +124,7 @@ export async function startFaultProxy(targetPort: number): Promise<FaultProxy> {
   const server = createServer({ pauseOnConnect: true }, (client) => {
     accepted++;
     client.setNoDelay(true);
-    const link: Link = { client, target: undefined, timers: new Set() };
+    const link: Link = { client, target: undefined, timers: new Set(), held: new Map() };
     links.add(link);
     client.on('error', () => destroy(link));
     client.on('close', () => destroy(link));

@@ -15,9 +15,10 @@
  * - `blackhole`: every connection kept open but silent (a path that died without FIN or RST); the clients must
  *   find out with their keep-alive. When they all have, the stale connections are reset and the path restored;
  * - `delay`: latency on every chunk, both ways, for the following faults, until the next `drop`, `blackhole` or
- *   `restart`. Latency is only ever raised while connections live and cleared only once they are all gone: lowering
- *   it would let a later chunk overtake an earlier one still held back by the proxy (a reordered TCP stream).
- *   For the same reason no `cut` is drawn while latency is on (the cut half-chunk would overtake the held ones);
+ *   `restart`. Latency is only ever raised while connections live and cleared only once they are all gone (the
+ *   proxy keeps the order of chunks when it is lowered, but this keeps the schedules of earlier seeds as they
+ *   were). No `cut` is drawn while latency is on: the cut half-chunk goes out at once and would overtake the chunks
+ *   held back (a reordered TCP stream);
  * - `restart`: Mosquitto stopped (SIGTERM: with persistence on it saves its sessions and queued messages) and
  *   started again on the same ports.
  *

@@ -305,4 +305,47 @@ describe('durable sessions – scripted broker', () => {
     await within(done, 'the publication completes');
     client.destroy();
   });
+
+  test('durable – messages taken over from the store report their outcome by events: publish, and publishFailed naming the message', async () => {
+    const id = clientId('outcome');
+    const dir = join(root, 'outcome');
+    const url = `mqtt://127.0.0.1:${fake.broker.port}`;
+    const opts = { clientId: id, clean: false, sessionExpiryInterval: 60, reconnect: false } as const;
+    const first = new FileSessionStore({ directory: dir, clientId: id });
+    const a = createClient(url, { ...opts, session: first });
+    void a.connect().catch(() => {});
+    const c1 = await fake.broker.nextConnection();
+    await c1.expect('connect');
+    c1.send({ type: 'connack', sessionPresent: false, reasonCode: 0 });
+    for (const text of ['accepted', 'refused']) a.publish('t', text, { qos: 1 }).catch(() => {});
+    await c1.expect('publish');
+    await c1.expect('publish');
+    a.destroy(); // the process dies before the PUBACKs
+    first.close();
+
+    const second = new FileSessionStore({ directory: dir, clientId: id });
+    assert.equal(second.recovered.length, 2, 'both messages are taken over');
+    const b = createClient(url, { ...opts, session: second });
+    const completed = nextEvent(b, 'publish');
+    const failed = nextEvent(b, 'publishFailed');
+    const connected = b.connect();
+    const c2 = await fake.broker.nextConnection();
+    await c2.expect('connect');
+    c2.send({ type: 'connack', sessionPresent: true, reasonCode: 0 });
+    await connected;
+    const ok = await c2.expect('publish');
+    const bad = await c2.expect('publish');
+    c2.send({ type: 'puback', packetId: ok.packetId ?? 0, reasonCode: 0 });
+    c2.send({ type: 'puback', packetId: bad.packetId ?? 0, reasonCode: 0x87 });
+    const [result] = (await within(completed, 'the publish event for the accepted message')) as [
+      { packetId: number | undefined },
+    ];
+    assert.equal(result.packetId, ok.packetId, 'the publish event carries its result');
+    const [error, message] = (await within(failed, 'the publishFailed event')) as [Error, OutgoingMessage];
+    assert.equal(new TextDecoder().decode(message.payload), 'refused', 'publishFailed names the message');
+    assert.match(error.message, /0x87|not authorized/i, 'and says why: the broker’s reason code');
+    assert.equal(second.inflightCount, 0, 'both flows have ended');
+    b.destroy();
+    second.close();
+  });
 });

@@ -45,6 +45,10 @@ export class RecordingSink implements EngineSink<Token> {
   idles = 0;
   /** Messages the engine reported as sent again after the broker lost the session. */
   readonly republishedMessages: OutgoingMessage[] = [];
+  /** Publications the engine reported as failed, with why. */
+  readonly failures: Array<{ message: OutgoingMessage; error: Error }> = [];
+  /** Publications without a token the engine reported as complete. */
+  readonly completedWithoutToken: Array<{ message: OutgoingMessage; result: PublishResult }> = [];
   /** Messages the engine refused instead of delivering. */
   readonly rejections: Array<{ message: PublishPacket; why: string }> = [];
   /** What the engine asked of the authenticator, in order. */
@@ -89,6 +93,12 @@ export class RecordingSink implements EngineSink<Token> {
   }
   rejected(message: PublishPacket, why: string): void {
     this.rejections.push({ message, why });
+  }
+  publishFailed(message: OutgoingMessage, error: Error): void {
+    this.failures.push({ message, error });
+  }
+  publishedWithoutToken(message: OutgoingMessage, result: PublishResult): void {
+    this.completedWithoutToken.push({ message, result });
   }
   reauthRequested(): void {
     this.auth.push({ kind: 'reauthRequested', data: undefined, reauthenticate: true });

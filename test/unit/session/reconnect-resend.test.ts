@@ -4,8 +4,9 @@
 // them when the broker lost the session, resubscribing, and pending SUBSCRIBE / UNSUBSCRIBE requests.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConnectionError } from '../../../src/errors.js';
+import { ConnectionError, PublishError, QueueFullError } from '../../../src/errors.js';
 import type { PublishPacket } from '../../../src/packet/types.js';
+import { MemorySessionStore } from '../../../src/session/store.js';
 import type { EngineOptions } from '../../../src/session/types.js';
 import { ack, connackWith, Harness, idOf, inbound, message, sub } from './harness.js';
 
@@ -328,5 +329,56 @@ describe('session engine: reconnect and resend', () => {
       if (p.type === 'publish' && p.packetId !== undefined) h.receive(ack('puback', p.packetId));
     }
     assert.equal(h.sink.settled.length, tokens.length);
+  });
+
+  test('reconnect – messages without a promise (taken over from a store) report completion and failure; so do refused ones', () => {
+    // What a durable store hands over after a restart: two messages in flight, no token for either.
+    const store = new MemorySessionStore();
+    for (const [id, topic] of [
+      [1, 't/ok'],
+      [2, 't/refused'],
+    ] as const) {
+      store.putInflight({
+        seq: id,
+        message: message(topic, 1),
+        packetId: id,
+        stage: 'publish',
+        sentBefore: true,
+      });
+    }
+    const h = new Harness({ clean: false, maxQueued: 1 }, store);
+    h.connect({ sessionPresent: true });
+    assert.deepEqual(h.sink.takeSummaries(), ['publish t/ok q1 #1 dup', 'publish t/refused q1 #2 dup']);
+    h.receive(ack('puback', 1));
+    h.receive(ack('puback', 2, 0x87));
+    assert.deepEqual(
+      h.sink.completedWithoutToken.map((c) => [c.message.topic, c.result.packetId]),
+      [['t/ok', 1]],
+      'the completed one is reported, with its result',
+    );
+    assert.equal(h.sink.failures.length, 1, 'the refused one is reported');
+    const refused = h.sink.failures[0];
+    assert.equal(refused?.message.topic, 't/refused', 'naming the message');
+    assert.ok(
+      refused?.error instanceof PublishError && refused.error.reasonCode === 0x87,
+      'with the broker’s reason code',
+    );
+    assert.deepEqual(h.sink.settled, [], 'no token to settle');
+
+    // A message with a promise that fails is reported both ways.
+    h.drop();
+    h.publish('queued', message('t/queued', 1));
+    h.publish('full', message('t/full', 1));
+    assert.ok(h.sink.settlement('full').error instanceof QueueFullError, 'the promise is rejected');
+    assert.deepEqual(
+      h.sink.failures.slice(1).map((f) => [f.message.topic, f.error.name]),
+      [['t/full', 'QueueFullError']],
+      'and the failure reported with the message',
+    );
+    assert.deepEqual(
+      h.sink.completedWithoutToken.map((c) => c.message.topic),
+      ['t/ok'],
+      'a publication with a promise is not reported as one without',
+    );
   });
 });
