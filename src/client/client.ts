@@ -199,7 +199,8 @@ export class MqttClient extends Emitter<ClientEvents> {
       subs.remove(handle);
       return d.promise.then(() => handle);
     }
-    this.engine.subscribe(list, properties, d as Deferred<unknown>, Date.now());
+    const autoIdentifier = properties?.subscriptionIdentifier !== options?.properties?.subscriptionIdentifier;
+    this.engine.subscribe(list, properties, d as Deferred<unknown>, Date.now(), autoIdentifier);
     this.timer.arm();
     return d.promise.then(
       (r) => handle.acknowledged(r),

@@ -9,7 +9,7 @@
 import { encodeClientPacket } from '../packet/encode.js';
 import { InvalidArgumentError } from '../packet/errors.js';
 import type { ProtocolVersion, QoS, Subscription, UnsubscribeProperties } from '../packet/types.js';
-import type { BrokerLimits } from '../session/broker-limits.js';
+import { type BrokerLimits, publishRefusal, subscriptionRefusal } from '../session/broker-limits.js';
 import type { OutgoingMessage } from '../session/store.js';
 import { validateTopicFilter, validateTopicName } from '../topic.js';
 import type { PublishOptions, SubscribeOptions, SubscriptionRequest } from './events.js';
@@ -35,15 +35,10 @@ export function checkPublish(
 ): OutgoingMessage {
   validateTopicName(topic);
   const qos = checkQos(options?.qos ?? 0, 'qos');
-  // [MQTT-3.2.2-11] [MQTT-3.2.2-14]: what an MQTT 5 broker said it does not support is refused here, clearly.
-  if (qos > limits.maximumQoS) {
-    throw new InvalidArgumentError(
-      `the broker supports QoS up to ${limits.maximumQoS}; cannot publish at QoS ${qos}`,
-    );
-  }
-  if (options?.retain === true && !limits.retainAvailable) {
-    throw new InvalidArgumentError('the broker does not support retained messages');
-  }
+  // What an MQTT 5 broker said it does not support is refused here, clearly (and again when a queued message is
+  // sent, should that connection's broker be stricter).
+  const refusal = publishRefusal(qos, options?.retain === true, limits);
+  if (refusal !== undefined) throw refusal;
   const message: OutgoingMessage = { topic, payload, qos, retain: options?.retain === true };
   const properties = options?.properties;
   if (properties !== undefined) message.properties = properties;
@@ -130,13 +125,10 @@ export function subscriptionList(
     if (v5only && version !== 5)
       throw new InvalidArgumentError('noLocal, retainAsPublished and retainHandling need MQTT 5');
     validateTopicFilter(topicFilter);
-    const shared = topicFilter.startsWith('$share/');
-    if (shared && !limits.sharedSubscriptionAvailable)
-      throw new InvalidArgumentError(`the broker does not support shared subscriptions (${topicFilter})`);
-    if (shared && o?.noLocal === true)
+    const refusal = subscriptionRefusal(topicFilter, limits);
+    if (refusal !== undefined) throw refusal;
+    if (topicFilter.startsWith('$share/') && o?.noLocal === true)
       throw new InvalidArgumentError(`noLocal cannot be set on a shared subscription (${topicFilter})`); // [MQTT-3.8.3-4]
-    if (!limits.wildcardSubscriptionAvailable && (topicFilter.includes('+') || topicFilter.includes('#')))
-      throw new InvalidArgumentError(`the broker does not support wildcard subscriptions (${topicFilter})`);
     return {
       topicFilter,
       qos,

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { ConnackPacket } from '../packet/types.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { ConnackPacket, QoS } from '../packet/types.js';
 
 /** Limits the broker announced in CONNACK (MQTT 5), with the defaults that apply when it did not. */
 export interface BrokerLimits {
@@ -53,4 +54,31 @@ export function limitsFromConnack(packet: ConnackPacket, keepAlive: number): Bro
     limits.sharedSubscriptionAvailable = p.sharedSubscriptionAvailable;
   if (p.serverKeepAlive !== undefined) limits.keepAlive = p.serverKeepAlive; // [MQTT-3.2.2-21]
   return limits;
+}
+
+/**
+ * Why a publication at `qos` (retained or not) must not go to a broker with these limits ([MQTT-3.2.2-11],
+ * [MQTT-3.2.2-14]), or undefined when it may. Checked when the application publishes and again when a queued
+ * message is sent, since the broker of that connection may be stricter.
+ */
+export function publishRefusal(qos: QoS, retain: boolean, limits: Readonly<BrokerLimits>): Error | undefined {
+  if (qos > limits.maximumQoS)
+    return new InvalidArgumentError(
+      `the broker supports QoS up to ${limits.maximumQoS}; cannot publish at QoS ${qos}`,
+    );
+  if (retain && !limits.retainAvailable)
+    return new InvalidArgumentError('the broker does not support retained messages');
+  return undefined;
+}
+
+/**
+ * Why a subscription to `topicFilter` must not go to a broker with these limits (MQTT 5 §3.2.2.3.11, §3.2.2.3.13:
+ * a broker without wildcard or shared subscriptions disconnects a client that asks for one), or undefined.
+ */
+export function subscriptionRefusal(topicFilter: string, limits: Readonly<BrokerLimits>): Error | undefined {
+  if (topicFilter.startsWith('$share/') && !limits.sharedSubscriptionAvailable)
+    return new InvalidArgumentError(`the broker does not support shared subscriptions (${topicFilter})`);
+  if (!limits.wildcardSubscriptionAvailable && (topicFilter.includes('+') || topicFilter.includes('#')))
+    return new InvalidArgumentError(`the broker does not support wildcard subscriptions (${topicFilter})`);
+  return undefined;
 }

@@ -190,11 +190,12 @@ export class SessionEngine<T>
     properties: SubscribeProperties | undefined,
     token: T | undefined,
     now: number,
+    autoIdentifier = false,
   ): void {
     this.now = now;
     const packet: SubscribePacket = { type: 'subscribe', packetId: 0, subscriptions };
     if (properties !== undefined) packet.properties = properties;
-    this.requests.request(packet, token);
+    this.requests.request(packet, token, autoIdentifier);
   }
 
   /** Asks to remove subscriptions; `token` is settled with the UNSUBACK. */
@@ -343,11 +344,6 @@ export class SessionEngine<T>
   /** The broker asked for a re-authentication (host hook). */
   reauthRequested(): void {
     this.sink.reauthRequested();
-  }
-
-  /** The broker's Maximum Packet Size on this connection (host hook). */
-  maximumPacketSize(): number {
-    return this.limits.maximumPacketSize;
   }
 
   /** The topic an outgoing Topic Alias stands for on this connection, if the client set it up. */

@@ -17,6 +17,7 @@ import type {
   PublishPacket,
   PubrecPacket,
 } from '../packet/types.js';
+import { type BrokerLimits, publishRefusal } from './broker-limits.js';
 import type { OutgoingMessage, SessionStore, StoredPublish } from './store.js';
 import { type AliasChoice, OutboundAliases } from './topic-aliases.js';
 import type { EngineOptions, PublishResult } from './types.js';
@@ -31,8 +32,8 @@ export interface OutgoingHost<T> {
   window(): number;
   online(): boolean;
   version(): ProtocolVersion;
-  /** The broker's Maximum Packet Size on this connection. */
-  maximumPacketSize(): number;
+  /** What the broker of this connection allows. */
+  readonly brokerLimits: Readonly<BrokerLimits>;
   /** The last queued or in-flight message is done. */
   idle(): void;
   /**
@@ -221,17 +222,16 @@ export class Outgoing<T> {
     for (let head = this.store.peek(); head !== undefined; head = this.store.peek()) {
       if (head.message.qos === 0) {
         this.store.dequeue();
-        const tooLarge = this.checkSize(head.message);
-        if (tooLarge === undefined) this.host.send(this.toPacket(head.message, 0, false));
-        this.settle(head, tooLarge, tooLarge === undefined ? QOS0_RESULT : undefined);
+        const refusal = this.refusal(head.message);
+        if (refusal === undefined) this.host.send(this.toPacket(head.message, 0, false));
+        this.settle(head, refusal, refusal === undefined ? QOS0_RESULT : undefined);
         continue;
       }
       if (this.sent.size >= window) return;
-      // The broker of this connection may take smaller packets than the one the message was checked against.
-      const tooLarge = this.checkSize(head.message);
-      if (tooLarge !== undefined) {
+      const refusal = this.refusal(head.message);
+      if (refusal !== undefined) {
         this.store.dequeue();
-        this.settle(head, tooLarge, undefined);
+        this.settle(head, refusal, undefined);
         continue;
       }
       const id = this.host.allocate();
@@ -297,13 +297,20 @@ export class Outgoing<T> {
     if (error !== undefined) this.host.publishFailed(message, error);
   }
 
+  // Why the broker of this connection must not get this message, checked when it leaves the queue: a message
+  // queued offline, kept in a durable store, or sent after a failover was checked against another broker, or none.
+  private refusal(m: OutgoingMessage): Error | undefined {
+    const limits = this.host.brokerLimits;
+    return publishRefusal(m.qos, m.retain, limits) ?? this.checkSize(m);
+  }
+
   /**
    * The error for a message whose PUBLISH would be larger than the broker's Maximum Packet Size: such a packet
    * must never be sent ([MQTT-3.1.2-24]); the publication fails and the connection stays up. Measured with the
    * full topic (and room for an automatic alias), which is never smaller than what is sent.
    */
   private checkSize(m: OutgoingMessage): PacketTooLargeError | undefined {
-    const max = this.host.maximumPacketSize();
+    const max = this.host.brokerLimits.maximumPacketSize;
     if (m.properties === undefined && m.payload.length + 3 * m.topic.length + 16 <= max) return undefined;
     const v = this.host.version();
     const packet: PublishPacket = {

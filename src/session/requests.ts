@@ -6,7 +6,9 @@
  *
  * @module
  */
-import { ProtocolError } from '../errors.js';
+import { InvalidArgumentError, ProtocolError } from '../errors.js';
+import { encodeClientPacket } from '../packet/encode.js';
+import { PacketTooLargeError } from '../packet/errors.js';
 import type {
   Packet,
   ProtocolVersion,
@@ -15,6 +17,7 @@ import type {
   Subscription,
   UnsubscribePacket,
 } from '../packet/types.js';
+import { type BrokerLimits, subscriptionRefusal } from './broker-limits.js';
 import type { SessionStore } from './store.js';
 import type { AckResult } from './types.js';
 
@@ -26,6 +29,8 @@ export interface RequestsHost<T> {
   allocate(): number;
   online(): boolean;
   version(): ProtocolVersion;
+  /** What the broker of this connection allows. */
+  readonly brokerLimits: Readonly<BrokerLimits>;
 }
 
 interface PendingRequest<T> {
@@ -33,6 +38,8 @@ interface PendingRequest<T> {
   token: T | undefined;
   /** Set when sent on the current connection. */
   sentOn: boolean;
+  /** The Subscription Identifier was chosen by the client, not the application: it may be left out. */
+  autoIdentifier: boolean;
 }
 
 /** The subscription requests of one client, keyed by packet identifier until their acknowledgement arrives. */
@@ -54,7 +61,7 @@ export class Requests<T> {
    * `token` (none for a resubscription) is settled with the acknowledgement; with ProtocolError 0x80 at once
    * when every identifier is in use.
    */
-  request(packet: SubscribePacket | UnsubscribePacket, token: T | undefined): void {
+  request(packet: SubscribePacket | UnsubscribePacket, token: T | undefined, autoIdentifier = false): void {
     const id = this.host.allocate();
     if (id === 0) {
       if (token !== undefined)
@@ -62,9 +69,9 @@ export class Requests<T> {
       return;
     }
     packet.packetId = id;
-    const connected = this.host.online();
-    this.pending.set(id, { packet, token, sentOn: connected });
-    if (connected) this.host.send(packet);
+    const request: PendingRequest<T> = { packet, token, sentOn: false, autoIdentifier };
+    this.pending.set(id, request);
+    if (this.host.online()) this.transmit(request);
   }
 
   /** A SUBACK or UNSUBACK arrived; one that matches no request of its kind is ignored. */
@@ -105,7 +112,48 @@ export class Requests<T> {
 
   /** A connection was accepted: sends the requests not yet sent on it, in the order they were made. */
   sendUnsent(): void {
-    for (const r of this.pending.values()) if (!r.sentOn) this.host.send(r.packet);
+    for (const r of this.pending.values()) if (!r.sentOn) this.transmit(r);
+  }
+
+  // Sends a request, unless the broker of this connection cannot take it: then it fails (a request made while
+  // offline or before a failover is checked only now), rather than have the broker end the connection — again on
+  // every reconnect, since the request would go again each time.
+  private transmit(r: PendingRequest<T>): void {
+    const refusal = this.refusal(r);
+    if (refusal !== undefined) {
+      this.pending.delete(r.packet.packetId);
+      if (r.token !== undefined) this.host.settle(r.token, refusal, undefined);
+      return;
+    }
+    r.sentOn = true;
+    this.host.send(r.packet);
+  }
+
+  private refusal(r: PendingRequest<T>): Error | undefined {
+    const limits = this.host.brokerLimits;
+    const { packet } = r;
+    if (packet.type === 'subscribe') {
+      for (const s of packet.subscriptions) {
+        const refusal = subscriptionRefusal(s.topicFilter, limits);
+        if (refusal !== undefined) return refusal;
+      }
+      if (
+        packet.properties?.subscriptionIdentifier !== undefined &&
+        !limits.subscriptionIdentifierAvailable
+      ) {
+        if (!r.autoIdentifier)
+          return new InvalidArgumentError('the broker does not support subscription identifiers');
+        const { subscriptionIdentifier: _, ...rest } = packet.properties;
+        packet.properties = rest;
+      }
+    }
+    try {
+      encodeClientPacket(packet, this.host.version(), { maxPacketSize: limits.maximumPacketSize });
+    } catch (e) {
+      if (e instanceof PacketTooLargeError) return e;
+      throw e;
+    }
+    return undefined;
   }
 
   /** The broker has lost the session: subscribes again to every subscription in the store, one request each. */
@@ -116,7 +164,8 @@ export class Requests<T> {
     for (const s of this.store.subscriptions()) {
       const packet: SubscribePacket = { type: 'subscribe', packetId: 0, subscriptions: [s.subscription] };
       if (s.properties !== undefined && this.host.version() === 5) packet.properties = s.properties;
-      this.request(packet, undefined);
+      // Nobody to tell of a failure: an identifier the broker does not take is left out rather than the subscription.
+      this.request(packet, undefined, true);
     }
   }
 

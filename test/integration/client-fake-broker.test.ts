@@ -179,6 +179,34 @@ async function assertNoNewConnection(ms: number): Promise<void> {
 
 describe('client against a fake broker', () => {
   test(
+    'client – a SUBSCRIBE over the broker’s Maximum Packet Size rejects its promise; the client stays usable',
+    T,
+    async () => {
+      const { client, conn } = await connected(
+        { protocolVersion: 5 },
+        { properties: { maximumPacketSize: 200 } },
+      );
+      let result: Promise<unknown> | undefined;
+      assert.doesNotThrow(() => {
+        result = client.subscribe('a'.repeat(500), { qos: 1 });
+      }, 'subscribe() must report by its promise, never throw');
+      await assert.rejects(result as Promise<unknown>, { name: 'PacketTooLargeError' });
+      await assert.rejects(client.unsubscribe('b'.repeat(500)), { name: 'PacketTooLargeError' });
+      // The connection and the client work on.
+      const ok = client.subscribe('small', { qos: 1 });
+      const sub = await conn.expect('subscribe');
+      assert.deepEqual(
+        sub.subscriptions.map((x) => x.topicFilter),
+        ['small'],
+        'only the subscription that fits goes out',
+      );
+      conn.send({ type: 'suback', packetId: packetId(sub), reasonCodes: [1] });
+      await ok;
+      assert.equal(client.connected, true, 'still connected');
+    },
+  );
+
+  test(
     'client – Receive Maximum 1 from the broker: one QoS 1 PUBLISH in flight at a time, resolved in order',
     T,
     async () => {
