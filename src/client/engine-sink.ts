@@ -2,8 +2,9 @@
 /**
  * The client's side of the session engine, in both directions: received bytes are decoded and handed to the
  * engine, and what the engine decides (its `EngineSink` calls) is carried out: packets encoded and written,
- * messages delivered, operations settled. Also where the transport's backpressure reaches the application: while
- * its send buffer is full, QoS 0 publishes count as written only once it drains.
+ * messages delivered, operations settled. Also where the transport's backpressure reaches the engine and the
+ * application: while its send buffer is full, the engine sends nothing new (publications wait in the bounded
+ * queue), and a QoS 0 publish written just as it filled counts as written only once it drains.
  *
  * @module
  */
@@ -113,6 +114,12 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
     }
   }
 
+  /** The transport drained its send buffer: QoS 0 publishes waiting for that are done, and the queue moves on. */
+  transportDrained(): void {
+    this.releaseWaitingForDrain();
+    this.host.engine.transportDrained(Date.now());
+  }
+
   /** Resolves once nothing is queued or in flight (or the client ended). */
   flushed(): Promise<void> {
     this.drained ??= deferred();
@@ -135,6 +142,7 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
       !t.write(encodeClientPacket(packet, version, { maxPacketSize: engine.brokerLimits.maximumPacketSize }))
     ) {
       this.congested = true;
+      engine.transportCongested();
     }
   }
 

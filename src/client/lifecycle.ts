@@ -145,7 +145,7 @@ export class Lifecycle implements SinkHost, AuthRunnerHooks {
           this.closedTransport(error);
         },
         drain: () => {
-          if (this.transport === transport) this.sink.releaseWaitingForDrain();
+          if (this.transport === transport) this.sink.transportDrained();
         },
       },
       { ...this.reconnector.hint, protocolVersion: this.engine.protocolVersion },

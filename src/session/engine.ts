@@ -58,6 +58,8 @@ export class SessionEngine<T>
   // While verifying: the CONNACK to apply once the authenticator accepts it, and packets that came after it.
   private pendingConnack: ConnackPacket | undefined;
   private held: Packet[] | undefined;
+  // The transport's send buffer is over its high-water mark: publications wait in the queue until it drains.
+  private congested = false;
 
   constructor(
     readonly options: EngineOptions,
@@ -103,6 +105,7 @@ export class SessionEngine<T>
     this.phase = 'connecting';
     this.keepAlive.connectionOpened(now);
     this.limits = defaultLimits(this.options.keepAlive);
+    this.congested = false;
     this.out.connectionReset();
     const o = this.options;
     this.in.connectionReset(this.protocolVersion === 5 ? (o.properties?.topicAliasMaximum ?? 0) : 0);
@@ -111,6 +114,19 @@ export class SessionEngine<T>
     this.held = undefined;
     if (this.protocolVersion === 5) this.auth.connectionStarted();
     this.send(connect);
+  }
+
+  /** The transport reported its send buffer full (`write` returned false): publications wait until it drains. */
+  transportCongested(): void {
+    this.congested = true;
+  }
+
+  /** The transport's send buffer drained: what waited goes out. */
+  transportDrained(now: number): void {
+    this.now = now;
+    if (!this.congested) return;
+    this.congested = false;
+    this.out.drained();
   }
 
   /** Bytes arrived (perhaps only part of a packet): the connection is alive. */
@@ -123,6 +139,7 @@ export class SessionEngine<T>
   connectionClosed(now: number): void {
     this.now = now;
     this.phase = 'offline';
+    this.congested = false;
     this.auth.finished();
     this.pendingConnack = undefined;
     this.held = undefined;
@@ -280,6 +297,11 @@ export class SessionEngine<T>
   /** How many QoS 1/2 publications may be unacknowledged at once now (host hook). */
   window(): number {
     return Math.min(this.options.maxInflight, this.limits.receiveMaximum);
+  }
+
+  /** Whether the transport takes more now (host hook). */
+  writable(): boolean {
+    return !this.congested;
   }
 
   /** Whether a connection is up and past CONNACK (host hook). */

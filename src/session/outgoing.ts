@@ -31,6 +31,8 @@ export interface OutgoingHost<T> {
   /** How many QoS 1/2 publications may be unacknowledged at once now. */
   window(): number;
   online(): boolean;
+  /** Whether the transport takes more now: false while its send buffer is over its high-water mark. */
+  writable(): boolean;
   version(): ProtocolVersion;
   /** What the broker of this connection allows. */
   readonly brokerLimits: Readonly<BrokerLimits>;
@@ -91,7 +93,9 @@ export class Outgoing<T> {
   /** Takes a message to publish; returns its session entry (none for a QoS 0 message sent at once or refused). */
   publish(message: OutgoingMessage, token: T | undefined): StoredPublish | undefined {
     const online = this.host.online();
-    if (message.qos === 0 && online && this.store.queueLength === 0) {
+    // While the transport's buffer is full, a QoS 0 message waits in the (bounded) queue like any other, rather
+    // than pile up in the transport's buffer without limit.
+    if (message.qos === 0 && online && this.store.queueLength === 0 && this.host.writable()) {
       const tooLarge = this.checkSize(message);
       if (tooLarge === undefined) this.host.send(this.toPacket(message, 0, false));
       this.refuseOrSettle(message, token, tooLarge);
@@ -210,16 +214,21 @@ export class Outgoing<T> {
     }
   }
 
-  // Sends what the window allows: resends first, then the queue in order.
+  /** The transport's send buffer has room again: sends what waited for it. */
+  drained(): void {
+    this.pump();
+  }
+
+  // Sends what the window allows, while the transport takes more: resends first, then the queue in order.
   private pump(): void {
     if (!this.host.online()) return;
     const window = this.host.window();
-    while (this.resendAt < this.resend.length && this.sent.size < window) {
+    while (this.resendAt < this.resend.length && this.sent.size < window && this.host.writable()) {
       const entry = this.store.getInflight(this.resend[this.resendAt++] as number);
       if (entry !== undefined) this.sendEntry(entry);
     }
     if (this.resendAt < this.resend.length) return;
-    for (let head = this.store.peek(); head !== undefined; head = this.store.peek()) {
+    for (let head = this.store.peek(); head !== undefined && this.host.writable(); head = this.store.peek()) {
       if (head.message.qos === 0) {
         this.store.dequeue();
         const refusal = this.refusal(head.message);

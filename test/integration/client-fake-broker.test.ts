@@ -79,6 +79,11 @@ async function accept(conn: FakeConnection, connack: Partial<ConnackPacket> = {}
 }
 
 /** A connected client and its connection at the fake broker. */
+/** `n` as 4 big-endian bytes. */
+function u32(n: number): number[] {
+  return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
+}
+
 async function connected(options: NodeClientOptions = {}, connack: Partial<ConnackPacket> = {}) {
   const { client, connecting } = open(options);
   const conn = await fb.nextConnection();
@@ -178,6 +183,47 @@ async function assertNoNewConnection(ms: number): Promise<void> {
 }
 
 describe('client against a fake broker', () => {
+  test(
+    'client – QoS 0 into a broker that stopped reading: the queue bounds what waits, the rest is refused, nothing accepted is lost',
+    T,
+    async () => {
+      const maxQueued = 50;
+      const { client, conn } = await connected({ protocolVersion: 4, keepAlive: 0, maxQueued });
+      conn.pause(); // the broker stops reading: the socket's buffers fill up
+      const payload = new Uint8Array(10_000);
+      const accepted: number[] = [];
+      let refused = 0;
+      const settled: Promise<void>[] = [];
+      for (let i = 0; i < 2_000; i++) {
+        settled.push(
+          client.publish('bp/t', new Uint8Array([...payload.subarray(0, 9_996), ...u32(i)])).then(
+            () => {
+              accepted.push(i);
+            },
+            (e: Error) => {
+              assert.equal(e.name, 'QueueFullError', `only a full queue may refuse, got ${e.name}`);
+              refused++;
+            },
+          ),
+        );
+      }
+      // What the queue cannot hold is refused at once (the socket reports its buffer full after a write or two), so
+      // the refusals have settled by the next turn of the event loop.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(refused >= 1_900, `most of 2,000 × 10 KB must be refused, not buffered: ${refused} refused`);
+      conn.resume();
+      await Promise.all(settled);
+      // Every message accepted (resolved) reaches the broker, in order.
+      const got: number[] = [];
+      while (got.length < accepted.length) {
+        const p = await conn.expect('publish');
+        got.push(new DataView(p.payload.buffer, p.payload.byteOffset + 9_996).getUint32(0));
+      }
+      assert.deepEqual(got, accepted, 'the accepted messages arrive, all of them, in order');
+      assert.equal(accepted.length + refused, 2_000);
+    },
+  );
+
   test(
     'client – a SUBSCRIBE over the broker’s Maximum Packet Size rejects its promise; the client stays usable',
     T,

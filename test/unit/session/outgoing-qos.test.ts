@@ -265,3 +265,36 @@ describe('session engine: outgoing QoS', () => {
     assert.equal(new Set(ids).size, ids.length, `ids ${ids.join(',')} must be distinct while in flight`);
   });
 });
+
+describe('session engine: transport backpressure', () => {
+  test('backpressure – while the transport is congested nothing new is sent; QoS 0 waits in the bounded queue', () => {
+    const h = new Harness({ maxQueued: 2 });
+    h.connect();
+    h.engine.transportCongested();
+    h.publish('a', message('t/a', 0));
+    h.publish('b', message('t/b', 1));
+    h.publish('c', message('t/c', 0));
+    assert.deepEqual(h.sink.takeSummaries(), [], 'nothing goes into a full transport buffer');
+    assert.equal(h.sink.isSettled('a'), false, 'a QoS 0 message is not written yet, so not settled');
+    assert.ok(h.sink.settlement('c').error instanceof QueueFullError, 'past maxQueued it is refused');
+    h.engine.transportDrained(h.now);
+    assert.deepEqual(
+      h.sink.takeSummaries(),
+      ['publish t/a q0', 'publish t/b q1 #1'],
+      'once drained, what waited goes in order',
+    );
+    assert.equal(h.sink.settlement('a').error, undefined, 'and the QoS 0 message is settled as written');
+  });
+
+  test('backpressure – a new connection starts uncongested; a drain without congestion changes nothing', () => {
+    const h = new Harness();
+    h.connect();
+    h.engine.transportCongested();
+    h.drop();
+    h.connect();
+    h.publish('a', message('t/a', 0));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish t/a q0'], 'the new connection takes messages at once');
+    h.engine.transportDrained(h.now);
+    assert.deepEqual(h.sink.takeSummaries(), [], 'a drain sends nothing by itself');
+  });
+});
