@@ -118,9 +118,32 @@ function check(o: CliOptions): void {
   if ((o.tls.psk === undefined) !== (o.tls.pskIdentity === undefined)) {
     throw new UsageError('--psk and --psk-identity must be given together.');
   }
+  checkRoute(o);
   if (hasProperties(o.properties)) needsV5(o, '-D/--property');
   if (o.retainAsPublished) needsV5(o, '--retain-as-published');
   if (o.password !== undefined && o.username === undefined) {
     needsV5(o, 'A password without a username (-P without -u)');
   }
+}
+
+/**
+ * The ways to the broker that exclude each other. --unix and -A make the CLI open its own socket, which leaves out
+ * what only the library's own connections do (WebSocket, SRV, proxy); a WebSocket URL names one broker, with
+ * nothing to look up.
+ */
+function checkRoute(o: CliOptions): void {
+  const srv = o.srv || o.srvUrl;
+  if (o.srv && o.host === undefined) {
+    throw new UsageError('-S needs the domain to look up, given with -h or -L.');
+  }
+  if (srv && o.webSocketUrl) throw new UsageError('-S cannot be used with a ws:// or wss:// URL.');
+  // These hosts reach the library inside a URL (connectPlan), where such characters would end the host.
+  if ((srv || o.webSocketUrl) && o.host !== undefined && /[\s/?#@%\\[\]]/.test(o.host)) {
+    throw new UsageError(`Invalid host given: ${o.host}`);
+  }
+  const socket = o.unixPath !== undefined ? '--unix' : o.bindAddress !== undefined ? '-A' : undefined;
+  if (socket === undefined) return;
+  if (o.proxy !== undefined) throw new UsageError(`${socket} and --proxy cannot be used together.`);
+  if (srv) throw new UsageError(`${socket} cannot be used with SRV lookups (-S or an mqtt+srv:// URL).`);
+  if (o.webSocketUrl) throw new UsageError(`${socket} cannot be used with a ws:// or wss:// URL.`);
 }

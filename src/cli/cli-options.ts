@@ -55,8 +55,16 @@ export interface CliOptions {
   unixPath?: string;
   /** `-A`: the local address to bind to. */
   bindAddress?: string;
-  /** `-L` gave an `mqtts://` (or `tls://`, `ssl://`) URL. */
+  /** `-L` gave an `mqtts://` (or `tls://`, `ssl://`, `wss://`, `mqtts+srv://`) URL. */
   secureUrl: boolean;
+  /** `-L` gave a `ws://` or `wss://` URL: MQTT over WebSocket. */
+  webSocketUrl: boolean;
+  /** `-L` gave an `mqtt+srv://` or `mqtts+srv://` URL: the host is a domain to look up in DNS SRV records. */
+  srvUrl: boolean;
+  /** `-S`: look the host up in DNS SRV records, as an `mqtt+srv://` URL would. */
+  srv: boolean;
+  /** `--proxy`: the proxy URL, for the library's `proxy` option. */
+  proxy?: string;
   /** `pub`: the topic (one); `sub`: the topic filters. */
   topics: string[];
   source?: MessageSource;
@@ -118,6 +126,9 @@ export function defaults(command: Command): CliOptions {
     command,
     help: false,
     secureUrl: false,
+    webSocketUrl: false,
+    srvUrl: false,
+    srv: false,
     topics: [],
     qos: 0,
     retain: false,

@@ -8,14 +8,26 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { rootCertificates } from 'node:tls';
-import { type NodeClientOptions, socketTransport, type TlsOptions, type WillOptions } from '../node.js';
+import {
+  connect,
+  type MqttClient,
+  type NodeClientOptions,
+  socketTransport,
+  type TlsOptions,
+  type WillOptions,
+} from '../node.js';
 import type { CliOptions } from './cli-options.js';
 import { FatalError } from './errors.js';
 
 /** What `connect()` needs, and where it goes (for debug lines). */
 export interface ConnectPlan {
+  /**
+   * The broker URL for `connect(url, options)` when the connection is over WebSocket or found through DNS SRV
+   * (the URL's scheme says so); undefined for plain MQTT and MQTT over TLS, where `options` name the broker.
+   */
+  url: string | undefined;
   options: NodeClientOptions;
-  /** `host:port` or the socket path. */
+  /** The URL, or `host:port` or the socket path. */
   where: string;
   /** Whether TLS is used. */
   secure: boolean;
@@ -108,9 +120,7 @@ function willOptions(o: CliOptions): WillOptions | undefined {
  */
 export function connectPlan(o: CliOptions, reconnect: boolean): ConnectPlan {
   const secure = wantsTls(o);
-  const host = o.host ?? 'localhost';
-  const port = o.port ?? (secure ? 8883 : 1883);
-  const tls = secure ? tlsOptions(o, o.unixPath === undefined ? host : undefined) : undefined;
+  const tls = secure ? tlsOptions(o, o.unixPath === undefined ? o.host : undefined) : undefined;
   const options: NodeClientOptions = {
     protocolVersion: o.protocolVersion,
     keepAlive: o.keepAlive,
@@ -132,19 +142,44 @@ export function connectPlan(o: CliOptions, reconnect: boolean): ConnectPlan {
   if (Object.keys(connectProperties).length > 0) options.properties = connectProperties;
   const will = willOptions(o);
   if (will !== undefined) options.will = will;
-  let where: string;
+  const host = o.host ?? 'localhost';
+  const port = o.port ?? (secure ? 8883 : 1883);
+  // parseArgs has refused --unix and -A with a proxy, SRV or WebSocket: those need the library's own sockets.
   if (o.unixPath !== undefined || o.bindAddress !== undefined) {
     const endpoint =
       o.unixPath !== undefined
         ? { path: o.unixPath }
         : { host, port, ...(o.bindAddress !== undefined ? { localAddress: o.bindAddress } : {}) };
     options.transport = socketTransport(tls !== undefined ? { ...endpoint, tls } : endpoint);
-    where = o.unixPath ?? `${host}:${port}`;
-  } else {
-    options.host = host;
-    options.port = port;
-    if (tls !== undefined) options.tls = tls;
-    where = `${host}:${port}`;
+    return { url: undefined, options, where: o.unixPath ?? `${host}:${port}`, secure };
   }
-  return { options, where, secure };
+  if (tls !== undefined) options.tls = tls;
+  if (o.proxy !== undefined) options.proxy = o.proxy;
+  if (o.webSocketUrl || o.srv || o.srvUrl) {
+    // WebSocket and SRV are the scheme's to say: the library connects as it does for that URL.
+    const url = brokerUrl(o, secure);
+    return { url, options, where: url, secure };
+  }
+  // Plain MQTT and MQTT over TLS: the host as given, not through a URL (which would refuse an IPv6 zone, say).
+  options.host = host;
+  options.port = port;
+  return { url: undefined, options, where: `${host}:${port}`, secure };
+}
+
+/**
+ * The URL of the broker that -h, -p, -L and -S name, for the library to parse: TLS flags make the scheme secure
+ * (as mosquitto turns TLS on for `--cafile`); -S makes it an SRV one. Without -p, the scheme's default port.
+ */
+function brokerUrl(o: CliOptions, secure: boolean): string {
+  const scheme = `${o.webSocketUrl ? 'ws' : 'mqtt'}${secure ? 's' : ''}${o.srv || o.srvUrl ? '+srv' : ''}`;
+  const host = o.host ?? 'localhost';
+  // An IPv6 address goes in brackets, as parseBrokerUrl took it out of them.
+  const authority = host.includes(':') ? `[${host}]` : host;
+  return `${scheme}://${authority}${o.port !== undefined ? `:${o.port}` : ''}`;
+}
+
+/** Connects as `plan` says; `onClient` sees the client before it connects (to attach listeners). */
+export function connectWith(plan: ConnectPlan, onClient: (client: MqttClient) => void): Promise<MqttClient> {
+  const options = { ...plan.options, onClient };
+  return plan.url === undefined ? connect(options) : connect(plan.url, options);
 }

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type ProtocolVersion, parseBrokerUrl, type QoS } from '../index.js';
+import { type ProtocolVersion, parseBrokerUrl, parseProxyUrl, type QoS } from '../node.js';
 import { type CliOptions, type Command, type MessageSource, NEVER_EXPIRES } from './cli-options.js';
 import { UsageError } from './errors.js';
 
@@ -57,8 +57,19 @@ function setTopic(o: CliOptions, topic: string): void {
   else o.topics.push(topic);
 }
 
+/**
+ * `-L scheme://[user[:password]@]host[:port]/topic`. What the scheme means (TLS, WebSocket, DNS SRV) is recorded
+ * here, and connectPlan hands WebSocket and SRV schemes to the library as a URL of the same scheme, so that the CLI
+ * connects as `connect()` does. The path is the topic, not a WebSocket path: `ws://` goes to the library's `/mqtt`.
+ */
 function parseUrl(o: CliOptions, url: string): void {
   const m = /^([A-Za-z][A-Za-z0-9+.-]*):\/\/([^/]*)(?:\/(.*))?$/s.exec(url);
+  // In a unix:// URL the path is the socket, so it has no room for the topic.
+  if (m !== null && /^(?:mqtt\+)?unix$/i.test(m[1] as string)) {
+    throw new UsageError(
+      'Invalid URL for -L argument specified - unix:// URLs cannot name a topic, use --unix.',
+    );
+  }
   const topic = m?.[3];
   if (m === null || topic === undefined || topic === '') {
     throw new UsageError('Invalid URL for -L argument specified - topic missing.');
@@ -72,9 +83,28 @@ function parseUrl(o: CliOptions, url: string): void {
   o.host = address.host;
   o.port = address.port;
   o.secureUrl = address.secure;
+  o.webSocketUrl = address.websocket === true;
+  o.srvUrl = address.srv === true;
   if (address.username !== undefined) o.username = address.username;
   if (address.password !== undefined) o.password = address.password;
   setTopic(o, topic);
+}
+
+/** `--proxy`: a URL the library's `proxy` option takes. */
+function proxyUrl(value: string): string {
+  // The library reads a bare `host:port` as an HTTP proxy, as environment variables hold it. On this command line,
+  // where mosquitto's --proxy means SOCKS5, a missing scheme is more likely a mistake than a wish for HTTP.
+  if (!/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(value)) {
+    throw new UsageError(
+      '--proxy needs a URL with a scheme: socks5h://, socks5://, socks4a://, socks4:// or http://.',
+    );
+  }
+  try {
+    parseProxyUrl(value, '--proxy');
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message}.`);
+  }
+  return value;
 }
 
 function sessionExpiry(value: string): number {
@@ -94,6 +124,12 @@ flag(['-p', '--port'], BOTH, 'port', (o, v) => {
   o.port = n;
 });
 flag(['-L', '--url'], BOTH, 'URL', (o, v) => parseUrl(o, v));
+flag(['-S'], BOTH, undefined, (o) => {
+  o.srv = true;
+});
+flag(['--proxy'], BOTH, 'proxy URL', (o, v) => {
+  o.proxy = proxyUrl(v);
+});
 flag(['--unix'], BOTH, 'socket path', (o, v) => {
   o.unixPath = v;
 });
@@ -214,8 +250,6 @@ flag(['--psk-identity'], BOTH, 'identity', (o, v) => {
 unsupported(['--keyform'], 'keyform', 'OpenSSL engines are not available to Node.js');
 unsupported(['--tls-engine'], 'engine', 'OpenSSL engines are not available to Node.js');
 unsupported(['--tls-engine-kpass-sha1'], 'hash', 'OpenSSL engines are not available to Node.js');
-unsupported(['--proxy'], 'proxy URL', 'no SOCKS5 proxy support');
-unsupported(['-S'], undefined, 'no SRV lookups');
 
 // --- pub ---------------------------------------------------------------------------------------------------
 flag(['-t', '--topic'], BOTH, 'topic', (o, v) => setTopic(o, v));

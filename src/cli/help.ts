@@ -17,10 +17,15 @@ const CONNECTION = ` -A : bind the outgoing socket to this host/ip address.
  -I : define the client id as id_prefix appended with the process id.
  -k : keep alive in seconds for this client. Defaults to 60; 0 turns it off.
  -L : specify user, password, hostname, port and topic as a URL in the form:
-      mqtt(s)://[username[:password]@]host[:port]/topic
+      scheme://[username[:password]@]host[:port]/topic, the scheme one of mqtt, mqtts,
+      ws, wss (MQTT over WebSocket, to the path /mqtt), mqtt+srv, mqtts+srv (DNS SRV lookup),
+      tcp, tls or ssl.
  -M : the maximum inflight messages for QoS 1/2.
  -p : network port to connect to. Defaults to 1883 for plain MQTT and 8883 for MQTT over TLS.
  -P : provide a password.
+ -S : use DNS SRV lookups (_mqtt._tcp.<host>, _secure-mqtt._tcp.<host> with TLS) to find
+      the brokers of the domain given with -h or -L. -p is then the port of the fallback
+      to the domain itself when it has no SRV record.
  -u : provide a username.
  -V : specify the version of the MQTT protocol to use when connecting.
       Can be mqttv5, mqttv311, mqttv31 (or 5, 311, 31) or auto. Defaults to auto:
@@ -29,6 +34,9 @@ const CONNECTION = ` -A : bind the outgoing socket to this host/ip address.
       seconds, or -1, 4294967295 or ∞ for a session that does not expire.
  --help : display this message.
  --nodelay : accepted for compatibility; Nagle's algorithm is always disabled.
+ --proxy : connect through a proxy given as a URL: socks5h://, socks5://, socks4a://, socks4://
+           or http:// (HTTP CONNECT), as [username[:password]@]host[:port]. Default port 1080
+           (80 for http).
  --quiet : don't print error messages.
  --unix : connect to a broker through a unix domain socket instead of a TCP socket.
  --will-payload : payload for the client Will. If not given and will-topic is set, a zero
@@ -56,7 +64,7 @@ const PUB = `mqttkit pub is a simple mqtt client that will publish a message on 
 Usage: mqttkit pub {[-h host] [--unix path] [-p port] [-u username] [-P password] -t topic | -L URL}
                    {-f file | -l | -n | -m message | -s}
                    [-c] [-k keepalive] [-q qos] [-r] [--repeat N] [--repeat-delay time] [-x session-expiry]
-                   [-A bind_address] [-i id] [-I id_prefix] [-d] [--quiet] [-M max_inflight]
+                   [-A bind_address] [-S] [-i id] [-I id_prefix] [-d] [--quiet] [-M max_inflight]
                    [-V protocol-version]
                    [--will-topic [--will-payload payload] [--will-qos qos] [--will-retain]]
                    [{--cafile file | --capath dir} [--cert file] [--key file]
@@ -64,6 +72,7 @@ Usage: mqttkit pub {[-h host] [--unix path] [-p port] [-u username] [-P password
                      [--tls-use-os-certs]
                    [--psk hex-key --psk-identity identity]
                    [-D command identifier value]
+                   [--proxy URL]
        mqttkit pub --help
 
  -f : send the contents of a file as the message.
@@ -89,7 +98,7 @@ Usage: mqttkit sub {[-h host] [--unix path] [-p port] [-u username] [-P password
                    [-C msg_count] [-E] [-R] [--retained-only] [--remove-retained] [-T filter_out] [-U topic ...]
                    [-F format | --json [--pretty]]
                    [-W timeout_secs]
-                   [-A bind_address] [-i id] [-I id_prefix] [-d] [-N] [--quiet] [-v]
+                   [-A bind_address] [-S] [-i id] [-I id_prefix] [-d] [-N] [--quiet] [-v]
                    [-V protocol-version] [--retain-as-published] [--random-filter chance]
                    [--will-topic [--will-payload payload] [--will-qos qos] [--will-retain]]
                    [{--cafile file | --capath dir} [--cert file] [--key file]
@@ -97,6 +106,7 @@ Usage: mqttkit sub {[-h host] [--unix path] [-p port] [-u username] [-P password
                      [--tls-use-os-certs]
                    [--psk hex-key --psk-identity identity]
                    [-D command identifier value]
+                   [--proxy URL]
        mqttkit sub --help
 
  -C : disconnect and exit after receiving the 'msg_count' messages.

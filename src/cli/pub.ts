@@ -8,9 +8,9 @@
 import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { setTimeout as delay } from 'node:timers/promises';
-import { connect, type MqttClient, PublishError, type PublishOptions, type PublishResult } from '../node.js';
+import { type MqttClient, PublishError, type PublishOptions, type PublishResult } from '../node.js';
 import type { CliOptions, MessageSource } from './cli-options.js';
-import { connectPlan } from './client-options.js';
+import { connectPlan, connectWith } from './client-options.js';
 import { disconnect } from './disconnect.js';
 import { FatalError } from './errors.js';
 import { type CliIo, Reporter, traceClient } from './report.js';
@@ -113,12 +113,9 @@ export async function runPub(o: CliOptions, io: CliIo, signal: AbortSignal): Pro
     if (signal.aborted) return 0;
     // mosquitto_pub -l survives a lost connection; a single publication does not.
     const plan = connectPlan(o, source.kind === 'lines');
-    client = await connect({
-      ...plan.options,
-      onClient: (c) => {
-        state.client = c;
-        traceClient(c, reporter, plan.where);
-      },
+    client = await connectWith(plan, (c) => {
+      state.client = c;
+      traceClient(c, reporter, plan.where);
     });
   } catch (e) {
     return reporter.fail(e, state.client?.protocolVersion ?? 5);

@@ -7,7 +7,6 @@
  * @module
  */
 import {
-  connect,
   type Message,
   type MqttClient,
   type SubscribeOptions,
@@ -15,7 +14,7 @@ import {
   topicMatchesSub,
 } from '../node.js';
 import type { CliOptions } from './cli-options.js';
-import { connectPlan } from './client-options.js';
+import { connectPlan, connectWith } from './client-options.js';
 import { disconnect } from './disconnect.js';
 import { MessageFormatter } from './format.js';
 import { type CliIo, Reporter, traceClient } from './report.js';
@@ -70,21 +69,18 @@ export async function runSub(o: CliOptions, io: CliIo, signal: AbortSignal): Pro
   let client: MqttClient;
   try {
     const plan = connectPlan(o, true);
-    client = await connect({
-      ...plan.options,
-      onClient: (c) => {
-        state.client = c;
-        traceClient(c, reporter, plan.where);
-        c.on('message', onMessage);
-        // -W counts from the first connection, like mosquitto_sub's.
-        c.once('connect', () => {
-          if (o.timeout === undefined) return;
-          timer = setTimeout(() => {
-            reporter.error('Timed out');
-            finish(EXIT_TIMED_OUT);
-          }, o.timeout * 1000);
-        });
-      },
+    client = await connectWith(plan, (c) => {
+      state.client = c;
+      traceClient(c, reporter, plan.where);
+      c.on('message', onMessage);
+      // -W counts from the first connection, like mosquitto_sub's.
+      c.once('connect', () => {
+        if (o.timeout === undefined) return;
+        timer = setTimeout(() => {
+          reporter.error('Timed out');
+          finish(EXIT_TIMED_OUT);
+        }, o.timeout * 1000);
+      });
     });
   } catch (e) {
     clearTimeout(timer);

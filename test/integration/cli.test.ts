@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Broker, startBroker } from '../helpers/mosquitto.js';
 import { freePorts } from '../helpers/ports.js';
+import { startDante, startTinyproxy } from '../helpers/proxies.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BUILT = join(ROOT, 'dist/cli/main.js');
@@ -301,6 +302,49 @@ describe('cli', () => {
     succeeded(await cli(['pub', ...tls, '--cafile', broker.certs.otherCa.certPath, '--insecure']));
   });
 
+  test('cli – -L ws:// and wss:// URLs connect over WebSocket, the path being the topic', T, async () => {
+    const t = topic('websocket');
+    const ws = `ws://${broker.host}:${broker.ports.ws}/${t}`;
+    const sub = start(['sub', '-L', ws, '-d', '-C', '2', '-v']);
+    await sub.waitFor(/^Subscribed /m);
+    const pub = await cli(['pub', '-L', ws, '-m', 'over ws', '-q', '1', '-d']);
+    succeeded(pub);
+    assert.match(pub.stdout, /connecting to ws:\/\/127\.0\.0\.1:\d+\n/);
+    const wss = `wss://${broker.host}:${broker.ports.wss}/${t}`;
+    succeeded(
+      await cli(['pub', '-L', wss, '--cafile', broker.certs.ca.certPath, '-m', 'over wss', '-q', '1']),
+    );
+    const r = await sub.done;
+    succeeded(r);
+    assert.deepEqual(output(r), [`${t} over ws`, `${t} over wss`]);
+  });
+
+  test('cli – --proxy: SOCKS5 for mqtt://, HTTP CONNECT for ws://', T, async () => {
+    const [socks, http] = await Promise.all([startDante(), startTinyproxy()]);
+    try {
+      const t = topic('proxy');
+      const sub = await subscribed(['-t', t, '-C', '2', '-v']);
+      const viaSocks = ['--proxy', `socks5h://127.0.0.1:${socks.port}`];
+      succeeded(await cli(['pub', ...at, ...viaSocks, '-t', t, '-m', 'via socks', '-q', '1']));
+      await socks.waitForRelayed(broker.ports.tcp, 0);
+      const ws = ['-L', `ws://${broker.host}:${broker.ports.ws}/${t}`];
+      succeeded(
+        await cli(['pub', ...ws, '--proxy', `http://127.0.0.1:${http.port}`, '-m', 'via http', '-q', '1']),
+      );
+      await http.waitForRelayed(broker.ports.ws, 0);
+      const r = await sub();
+      succeeded(r);
+      assert.deepEqual(output(r), [`${t} via socks`, `${t} via http`]);
+      // A proxy that is not there fails the connection instead of going around it.
+      const [down] = await freePorts(1);
+      const refused = await cli(['pub', ...at, '--proxy', `socks5h://127.0.0.1:${down}`, '-t', t, '-m', 'x']);
+      assert.equal(refused.code, 1);
+      assert.match(refused.stderr, /^Error: .*proxy/i);
+    } finally {
+      await Promise.all([socks.stop(), http.stop()]);
+    }
+  });
+
   test('cli – usage errors print "Error: …" and exit 1 without connecting', T, async () => {
     const cases: [string[], RegExp][] = [
       [['pub', '-t', 'a'], /^Error: Both topic and message must be supplied\./],
@@ -319,6 +363,27 @@ describe('cli', () => {
         /^Error: You must provide a client id if you are using the -c option/,
       ],
       [['nonsense'], /^Error: Unknown command 'nonsense'\./],
+      [
+        ['pub', '-L', 'foo://h/a', '-m', 'x'],
+        /^Error: Invalid URL for -L argument specified - unsupported URL scheme foo:/,
+      ],
+      [['pub', '-L', 'unix:///run/mqtt.sock/a', '-m', 'x'], /^Error: .*unix:\/\/ URLs cannot name a topic/],
+      [['pub', '-L', 'ws://h', '-m', 'x'], /^Error: Invalid URL for -L argument specified - topic missing\./],
+      [['pub', '-t', 'a', '-m', 'x', '-S'], /^Error: -S needs the domain to look up/],
+      [
+        ['pub', '-L', 'ws://h/a', '-m', 'x', '-S'],
+        /^Error: -S cannot be used with a ws:\/\/ or wss:\/\/ URL/,
+      ],
+      [['pub', '-L', 'mqtt+srv://h/a', '-m', 'x', '-A', '127.0.0.1'], /^Error: -A cannot be used with SRV/],
+      [
+        ['pub', '-t', 'a', '-m', 'x', '--proxy', 'ftp://h:21'],
+        /^Error: --proxy: unsupported proxy scheme ftp:\/\//,
+      ],
+      [['pub', '-t', 'a', '-m', 'x', '--proxy', 'h:1080'], /^Error: --proxy needs a URL with a scheme/],
+      [
+        ['pub', '-t', 'a', '-m', 'x', '--unix', '/tmp/s', '--proxy', 'socks5h://h'],
+        /^Error: --unix and --proxy cannot be used together/,
+      ],
     ];
     for (const [args, pattern] of cases) {
       const r = await cli(args);
