@@ -105,6 +105,23 @@ export class QueueFullError extends MqttError {
 }
 
 /**
+ * A queued message's MQTT 5 Message Expiry Interval passed before it could be sent (it counts from the moment the
+ * application handed it over): the message was dropped, as a broker drops one it could not deliver in time.
+ */
+export class MessageExpiredError extends MqttError {
+  /** The message's Message Expiry Interval, in seconds. */
+  readonly expiryInterval: number;
+
+  constructor(expiryInterval: number) {
+    super(
+      'MQTT_ERR_EXPIRED',
+      `the message expired before it could be sent (Message Expiry Interval ${expiryInterval} s)`,
+    );
+    this.expiryInterval = expiryInterval;
+  }
+}
+
+/**
  * A durable session store failed: its directory cannot be created or written, the disk is full, another process
  * holds the session, or its log is corrupt. What was stored before stays stored.
  */

@@ -160,10 +160,19 @@ export class MqttClient extends Emitter<ClientEvents> {
     } catch (e) {
       return Promise.reject(e);
     }
-    const d = deferred<PublishResult>('publish', options?.signal);
+    const signal = options?.signal;
+    const d = deferred<PublishResult>('publish', signal);
     if (d.settled) return d.promise;
-    this.lastEntry = this.engine.publish(message, d as Deferred<unknown>, Date.now());
+    const entry = this.engine.publish(message, d as Deferred<unknown>, Date.now());
+    this.lastEntry = entry;
     this.timer.arm();
+    if (signal !== undefined && entry !== undefined && !d.settled) {
+      // Aborting also withdraws the message while it still waits in the queue.
+      const withdraw = () => this.engine.withdraw(entry);
+      signal.addEventListener('abort', withdraw, { once: true });
+      const forget = () => signal.removeEventListener('abort', withdraw);
+      d.promise.then(forget, forget);
+    }
     return d.promise;
   }
 
@@ -219,7 +228,7 @@ export class MqttClient extends Emitter<ClientEvents> {
     if (this.life.ending) return Promise.reject(new ClientClosedError());
     let list: string[];
     try {
-      list = unsubscribeList(filters, options?.properties);
+      list = unsubscribeList(filters, options?.properties, this.engine.protocolVersion);
     } catch (e) {
       return Promise.reject(e);
     }

@@ -41,6 +41,7 @@ export function checkPublish(
   if (refusal !== undefined) throw refusal;
   const message: OutgoingMessage = { topic, payload, qos, retain: options?.retain === true };
   const properties = options?.properties;
+  onlyWithMqtt5(properties, version, 'publish');
   if (properties !== undefined) message.properties = properties;
   const roughSize = 7 + 3 * topic.length + payload.length;
   if (properties !== undefined || roughSize + 1024 > limits.maximumPacketSize) {
@@ -54,6 +55,20 @@ export function checkPublish(
     );
   }
   return message;
+}
+
+/**
+ * Refuses MQTT 5 properties on a client that speaks MQTT 3.1 or 3.1.1 (fixed, or after `'auto'` fell back), whose
+ * packets have no place for them: dropping them unseen would lose what the application meant (an expiry, a
+ * response topic). An empty object passes.
+ *
+ * @throws {InvalidArgumentError}
+ */
+function onlyWithMqtt5(properties: object | undefined, version: ProtocolVersion, call: string): void {
+  if (version === 5 || properties === undefined || Object.keys(properties).length === 0) return;
+  throw new InvalidArgumentError(
+    `${call} properties need MQTT 5; this client speaks MQTT ${version === 4 ? '3.1.1' : '3.1'}`,
+  );
 }
 
 /** What {@link aliasTarget} reads of the session engine. */
@@ -137,6 +152,7 @@ export function subscriptionList(
       retainHandling,
     };
   });
+  onlyWithMqtt5(options?.properties, version, 'subscribe');
   // Properties (and anything else only the encoder checks) are checked now, not when the packet is sent.
   if (options?.properties !== undefined) {
     encodeClientPacket({ type: 'subscribe', packetId: 1, subscriptions, properties: options.properties }, 5);
@@ -148,11 +164,13 @@ export function subscriptionList(
 export function unsubscribeList(
   filters: string | string[],
   properties: UnsubscribeProperties | undefined,
+  version: ProtocolVersion,
 ): string[] {
   const list = typeof filters === 'string' ? [filters] : filters;
   if (!Array.isArray(list) || list.length === 0)
     throw new InvalidArgumentError('unsubscribe needs at least one topic filter');
   for (const f of list) validateTopicFilter(f);
+  onlyWithMqtt5(properties, version, 'unsubscribe');
   if (properties !== undefined)
     encodeClientPacket({ type: 'unsubscribe', packetId: 1, topicFilters: list, properties }, 5);
   return list;

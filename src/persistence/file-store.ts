@@ -270,7 +270,9 @@ export class FileSessionStore implements SessionStore {
   enqueue(entry: StoredPublish, front?: boolean): void {
     const isNew = front !== true;
     if (isNew && this.closed) throw new SessionStoreError('the session store is closed', { path: this.path });
-    this.write({ kind: 'enqueue', seq: entry.seq, front: !isNew, message: entry.message }, isNew);
+    const record: LogRecord = { kind: 'enqueue', seq: entry.seq, front: !isNew, message: entry.message };
+    if (entry.queuedAt !== undefined) record.queuedAt = entry.queuedAt;
+    this.write(record, isNew);
     this.liveEstimate += weight(entry);
     this.mem.enqueue(entry, front);
   }

@@ -27,7 +27,7 @@ export const MAX_BODY = 268_435_456 + 64;
 
 /** One change of the session, as written to and read from the log. */
 export type LogRecord =
-  | { kind: 'enqueue'; seq: number; front: boolean; message: OutgoingMessage }
+  | { kind: 'enqueue'; seq: number; front: boolean; message: OutgoingMessage; queuedAt?: number }
   | { kind: 'inflight'; seq: number; packetId: number; stage: 'publish' | 'pubrel'; sentBefore: boolean }
   | { kind: 'dequeue'; seq: number }
   | { kind: 'deleteInflight'; packetId: number }
@@ -53,6 +53,8 @@ const KIND_CODES = {
   clear: 10,
   seq: 11,
   meta: 12,
+  // An `enqueue` with the time the message was handed over (for its Message Expiry Interval).
+  enqueueAt: 13,
 } as const;
 
 const utf8 = new TextEncoder();
@@ -98,10 +100,14 @@ function recordBody(r: LogRecord): Uint8Array {
   switch (r.kind) {
     case 'enqueue': {
       const packet = encode(toPublish(r.message), 5);
-      const body = withHead(code, 9, packet.length);
-      new DataView(body.buffer).setFloat64(1, r.seq);
+      const timed = r.queuedAt !== undefined;
+      const head = timed ? 17 : 9;
+      const body = withHead(timed ? KIND_CODES.enqueueAt : code, head, packet.length);
+      const view = new DataView(body.buffer);
+      view.setFloat64(1, r.seq);
       body[9] = r.front ? 1 : 0;
-      body.set(packet, 10);
+      if (timed) view.setFloat64(10, r.queuedAt as number);
+      body.set(packet, head + 1);
       return body;
     }
     case 'inflight': {
@@ -178,12 +184,16 @@ function toPublish(m: OutgoingMessage): PublishPacket {
 export function decodeRecord(body: Uint8Array): LogRecord {
   const view = new DataView(body.buffer, body.byteOffset, body.byteLength);
   switch (body[0]) {
-    case KIND_CODES.enqueue: {
-      const p = decode(body.subarray(10), 5);
+    case KIND_CODES.enqueue:
+    case KIND_CODES.enqueueAt: {
+      const timed = body[0] === KIND_CODES.enqueueAt;
+      const p = decode(body.subarray(timed ? 18 : 10), 5);
       if (p.type !== 'publish') throw new Error('an enqueue record without a PUBLISH');
       const message: OutgoingMessage = { topic: p.topic, payload: p.payload, qos: p.qos, retain: p.retain };
       if (p.properties !== undefined) message.properties = p.properties;
-      return { kind: 'enqueue', seq: view.getFloat64(1), front: body[9] === 1, message };
+      const record: LogRecord = { kind: 'enqueue', seq: view.getFloat64(1), front: body[9] === 1, message };
+      if (timed) record.queuedAt = view.getFloat64(10);
+      return record;
     }
     case KIND_CODES.inflight: {
       const flags = body[11] as number;
@@ -239,7 +249,9 @@ export function decodeRecord(body: Uint8Array): LogRecord {
 
 /** The records that rebuild `entry` (a queued or in-flight message) from nothing. */
 export function entryRecords(entry: StoredPublish): LogRecord[] {
-  const records: LogRecord[] = [{ kind: 'enqueue', seq: entry.seq, front: false, message: entry.message }];
+  const enqueue: LogRecord = { kind: 'enqueue', seq: entry.seq, front: false, message: entry.message };
+  if (entry.queuedAt !== undefined) enqueue.queuedAt = entry.queuedAt;
+  const records: LogRecord[] = [enqueue];
   if (entry.packetId > 0 && entry.stage !== 'queued') {
     records.push({
       kind: 'inflight',

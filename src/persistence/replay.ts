@@ -56,6 +56,7 @@ export class Replay {
           stage: 'queued',
           sentBefore: false,
         };
+        if (r.queuedAt !== undefined) entry.queuedAt = r.queuedAt;
         this.bySeq.set(r.seq, { entry, slot });
         (r.front ? this.front : this.queue).push({ seq: r.seq, slot });
         this.seq = Math.max(this.seq, r.seq);

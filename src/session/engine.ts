@@ -299,6 +299,16 @@ export class SessionEngine<T>
     return Math.min(this.options.maxInflight, this.limits.receiveMaximum);
   }
 
+  /** The current time, as the last event carried it (host hook). */
+  clock(): number {
+    return this.now;
+  }
+
+  /** The application withdrew a queued message (aborted its publish): it will not be sent. */
+  withdraw(entry: StoredPublish): void {
+    this.out.withdraw(entry);
+  }
+
   /** Whether the transport takes more now (host hook). */
   writable(): boolean {
     return !this.congested;

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { ConnectionError, PublishError, QueueFullError } from '../errors.js';
+import { ConnectionError, MessageExpiredError, PublishError, QueueFullError } from '../errors.js';
 import { PacketTooLargeError } from '../packet/errors.js';
 import { publishPacketSize } from '../packet/publish.js';
 import { ReasonCode } from '../packet/reason-codes.js';
@@ -31,6 +31,8 @@ export interface OutgoingHost<T> {
   /** How many QoS 1/2 publications may be unacknowledged at once now. */
   window(): number;
   online(): boolean;
+  /** The current time (ms since the epoch), as the engine was last told it. */
+  clock(): number;
   /** Whether the transport takes more now: false while its send buffer is over its high-water mark. */
   writable(): boolean;
   version(): ProtocolVersion;
@@ -116,6 +118,7 @@ export class Outgoing<T> {
       stage: 'queued',
       sentBefore: false,
     };
+    if (message.properties?.messageExpiryInterval !== undefined) entry.queuedAt = this.host.clock();
     try {
       this.store.enqueue(entry);
     } catch (e) {
@@ -214,6 +217,14 @@ export class Outgoing<T> {
     }
   }
 
+  /**
+   * The application withdrew a message (aborted its publish): if it still waits in the queue it is dropped when it
+   * reaches the head, never sent. One already sent cannot be taken back from the broker.
+   */
+  withdraw(entry: StoredPublish): void {
+    if (entry.stage === 'queued') entry.withdrawn = true;
+  }
+
   /** The transport's send buffer has room again: sends what waited for it. */
   drained(): void {
     this.pump();
@@ -229,10 +240,15 @@ export class Outgoing<T> {
     }
     if (this.resendAt < this.resend.length) return;
     for (let head = this.store.peek(); head !== undefined && this.host.writable(); head = this.store.peek()) {
+      if (head.withdrawn === true || this.remainingExpiry(head) === 0) {
+        this.store.dequeue();
+        this.drop(head);
+        continue;
+      }
       if (head.message.qos === 0) {
         this.store.dequeue();
         const refusal = this.refusal(head.message);
-        if (refusal === undefined) this.host.send(this.toPacket(head.message, 0, false));
+        if (refusal === undefined) this.host.send(this.toPacket(head.message, 0, false, head));
         this.settle(head, refusal, refusal === undefined ? QOS0_RESULT : undefined);
         continue;
       }
@@ -272,7 +288,7 @@ export class Outgoing<T> {
         entry.sentBefore = true;
         this.store.putInflight(entry);
       }
-      this.host.send(this.toPacket(entry.message, entry.packetId, dup));
+      this.host.send(this.toPacket(entry.message, entry.packetId, dup, entry));
     }
     this.sent.add(entry.packetId);
   }
@@ -298,6 +314,27 @@ export class Outgoing<T> {
     }
     if (error !== undefined) this.host.publishFailed(entry.message, error);
     if (this.store.queueLength === 0 && this.store.inflightCount === 0) this.host.idle();
+  }
+
+  // A withdrawn message goes without a word (its promise was rejected with the abort's reason); an expired one
+  // fails with MessageExpiredError.
+  private drop(entry: StoredPublish): void {
+    const interval = entry.message.properties?.messageExpiryInterval;
+    if (entry.withdrawn !== true && interval !== undefined) {
+      this.settle(entry, new MessageExpiredError(interval), undefined);
+      return;
+    }
+    this.tokens.delete(entry.seq);
+    if (this.store.queueLength === 0 && this.store.inflightCount === 0) this.host.idle();
+  }
+
+  // The seconds left of a message's Message Expiry Interval (0: expired), counted from when it was handed over;
+  // undefined when it has none.
+  private remainingExpiry(entry: StoredPublish): number | undefined {
+    const interval = entry.message.properties?.messageExpiryInterval;
+    if (interval === undefined || entry.queuedAt === undefined) return interval;
+    const waited = Math.floor(Math.max(0, this.host.clock() - entry.queuedAt) / 1000);
+    return Math.max(0, interval - waited);
   }
 
   // A message that never entered the session: a QoS 0 one sent at once (`error` undefined), or one refused.
@@ -336,12 +373,18 @@ export class Outgoing<T> {
     return size > max ? new PacketTooLargeError(size, max, 'PUBLISH') : undefined;
   }
 
-  private toPacket(m: OutgoingMessage, packetId: number, dup: boolean): PublishPacket {
+  // `entry`: the message's session entry, when it has one — its Message Expiry Interval goes out less the time it
+  // waited (as a broker forwards one, [MQTT-3.3.2-6]).
+  private toPacket(m: OutgoingMessage, packetId: number, dup: boolean, entry?: StoredPublish): PublishPacket {
     const p = publishOf(m, dup);
     if (m.qos > 0) p.packetId = packetId;
     if (this.host.version() !== 5) return p;
-    if (m.properties !== undefined) p.properties = m.properties;
-    const manual = m.properties?.topicAlias;
+    let properties = m.properties;
+    const remaining = entry === undefined ? undefined : this.remainingExpiry(entry);
+    if (properties !== undefined && remaining !== undefined && remaining !== properties.messageExpiryInterval)
+      properties = { ...properties, messageExpiryInterval: Math.max(1, remaining) };
+    if (properties !== undefined) p.properties = properties;
+    const manual = properties?.topicAlias;
     if (manual === undefined && !this.options.autoTopicAlias) return p;
     // A resent PUBLISH goes with its full topic and no alias: the alias it had may have been set up on an
     // earlier connection, or remapped since (MQTT.js gets this wrong after a reconnect).
@@ -352,7 +395,7 @@ export class Outgoing<T> {
         : this.aliases.auto(m.topic);
     p.topic = choice.topic;
     if (choice.alias !== manual) {
-      const { topicAlias: _, ...rest } = m.properties ?? {};
+      const { topicAlias: _, ...rest } = properties ?? {};
       p.properties = choice.alias === undefined ? rest : { ...rest, topicAlias: choice.alias };
     }
     return p;

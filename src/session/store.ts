@@ -31,6 +31,13 @@ export interface StoredPublish {
   stage: 'queued' | 'publish' | 'pubrel';
   /** Set once the message has been sent on some connection, so a resend carries DUP. */
   sentBefore: boolean;
+  /**
+   * When the application handed the message over (ms since the epoch), for a message with a Message Expiry
+   * Interval: the interval counts from then, also while it waits in the queue.
+   */
+  queuedAt?: number;
+  /** The application withdrew the message (aborted its publish) while it was queued: it is dropped, not sent. */
+  withdrawn?: boolean;
 }
 
 /** A subscription to restore when the broker has lost the session. */

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: EPL-2.0 OR BSD-3-Clause
-// Bad arguments to subscribe() and unsubscribe() are refused at the call with InvalidArgumentError, before anything
+// Bad arguments to subscribe(), unsubscribe() and publish() are refused at the call with InvalidArgumentError, before anything
 // is queued: nothing is left pending, and the connection (made afterwards, or already up) is not disturbed.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -45,6 +45,26 @@ describe('argument errors of subscribe / unsubscribe', () => {
   it('arguments – while connected: a refused subscribe leaves nothing pending, and end() settles cleanly', async () => {
     const { client, conn } = await acceptedClient(fb, { protocolVersion: 5 });
     await assert.rejects(client.subscribe('a', { retainHandling: 7 as 0 }), InvalidArgumentError);
+    const ending = client.end();
+    await conn.expect('disconnect');
+    await within(ending, 'end()');
+  });
+
+  it('arguments – MQTT 5 properties on an MQTT 3.1.1 client are refused, not dropped unseen; an empty object passes', async () => {
+    const { client, conn } = await acceptedClient(fb, { protocolVersion: 4 });
+    const v5 = /properties need MQTT 5; this client speaks MQTT 3\.1\.1/;
+    await assert.rejects(client.publish('t', 'x', { properties: { messageExpiryInterval: 60 } }), v5);
+    await assert.rejects(client.subscribe('t', { properties: { userProperties: [['k', 'v']] } }), v5);
+    await assert.rejects(client.unsubscribe('t', { properties: { userProperties: [['k', 'v']] } }), v5);
+    const sent = client.publish('t', 'plain', { qos: 1, properties: {} });
+    const p = await conn.expect('publish');
+    assert.equal(
+      new TextDecoder().decode(p.payload),
+      'plain',
+      'only the publish without properties went out',
+    );
+    conn.send({ type: 'puback', packetId: p.packetId ?? 0, reasonCode: 0 });
+    await within(sent, 'PUBACK');
     const ending = client.end();
     await conn.expect('disconnect');
     await within(ending, 'end()');

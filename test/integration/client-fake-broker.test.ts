@@ -78,12 +78,12 @@ async function accept(conn: FakeConnection, connack: Partial<ConnackPacket> = {}
   return packet;
 }
 
-/** A connected client and its connection at the fake broker. */
 /** `n` as 4 big-endian bytes. */
 function u32(n: number): number[] {
   return [(n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255];
 }
 
+/** A connected client and its connection at the fake broker. */
 async function connected(options: NodeClientOptions = {}, connack: Partial<ConnackPacket> = {}) {
   const { client, connecting } = open(options);
   const conn = await fb.nextConnection();
@@ -183,6 +183,32 @@ async function assertNoNewConnection(ms: number): Promise<void> {
 }
 
 describe('client against a fake broker', () => {
+  test(
+    'client – aborting a publish whose message still waits in the queue withdraws it: it is never sent',
+    T,
+    async () => {
+      const { client, conn } = await connected({ protocolVersion: 5, maxInflight: 1 });
+      const first = client.publish('ab/t', 'first', { qos: 1 });
+      const stop = new AbortController();
+      const second = client.publish('ab/t', 'second', { qos: 1, signal: stop.signal });
+      const third = client.publish('ab/t', 'third', { qos: 1 });
+      const p1 = await conn.expect('publish');
+      stop.abort(new Error('no longer wanted'));
+      await assert.rejects(second, /no longer wanted/, 'the promise rejects with the abort’s reason');
+      conn.send({ type: 'puback', packetId: packetId(p1), reasonCode: 0 });
+      const p2 = await conn.expect('publish');
+      assert.equal(decoder.decode(p2.payload), 'third', 'the withdrawn message is skipped');
+      conn.send({ type: 'puback', packetId: packetId(p2), reasonCode: 0 });
+      await Promise.all([first, third]);
+      await barrier(client, conn);
+      assert.equal(
+        conn.received.filter((p) => p.type === 'publish').length,
+        2,
+        'the withdrawn message never reached the broker',
+      );
+    },
+  );
+
   test(
     'client – QoS 0 into a broker that stopped reading: the queue bounds what waits, the rest is refused, nothing accepted is lost',
     T,

@@ -1084,17 +1084,19 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     },
   );
 
-  it('mqttjs – removeOutgoingMessage → not yet (signal only rejects the promise)', T, async () => {
+  it('mqttjs – removeOutgoingMessage → the publish signal (a queued message is withdrawn)', T, async () => {
     const topic = fresh();
     const seen = await observer.subscribe(topic, { qos: 1 });
     const client = pool.add(createClient(mosquitto.url));
     const ac = new AbortController();
-    const publishing = client.publish(topic, 'sent anyway', { qos: 1, signal: ac.signal });
+    const withdrawn = client.publish(topic, 'withdrawn', { qos: 1, signal: ac.signal });
+    const kept = client.publish(topic, 'kept', { qos: 1 });
     ac.abort(new Error('changed my mind'));
-    await assert.rejects(publishing, /changed my mind/);
+    await assert.rejects(withdrawn, /changed my mind/);
     await client.connect();
+    await kept;
     const [m] = await take(seen, 1);
-    assert.equal(m?.text(), 'sent anyway', 'the aborted message still went out');
+    assert.equal(m?.text(), 'kept', 'the withdrawn message never went out; the next one did');
   });
 
   it('mqttjs – client fields and methods without a counterpart → not on MqttClient', T, () => {

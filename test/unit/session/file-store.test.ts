@@ -768,6 +768,44 @@ describe('file session store', () => {
     r.close();
   });
 
+  test('file store – the time a message was handed over (for its expiry) survives a reopen and a compaction', () => {
+    const o = options();
+    const s = new FileSessionStore(o);
+    const timed: StoredPublish = {
+      seq: s.nextSeq(),
+      message: { ...message('timed', 1), properties: { messageExpiryInterval: 30 } },
+      packetId: 0,
+      stage: 'queued',
+      sentBefore: false,
+      queuedAt: 1_700_000_123_456,
+    };
+    s.enqueue(timed);
+    enqueue(s, 'untimed');
+    s.close();
+    const r = new FileSessionStore(o);
+    const times = () => [...r.queued()].map((e) => [e.message.topic, e.queuedAt]);
+    assert.deepEqual(
+      times(),
+      [
+        ['timed', 1_700_000_123_456],
+        ['untimed', undefined],
+      ],
+      'after a reopen',
+    );
+    r.compact();
+    r.close();
+    const c = new FileSessionStore(o);
+    assert.deepEqual(
+      [...c.queued()].map((e) => [e.message.topic, e.queuedAt]),
+      [
+        ['timed', 1_700_000_123_456],
+        ['untimed', undefined],
+      ],
+      'after a compaction',
+    );
+    c.close();
+  });
+
   test('file store – batched fsync: whenDurable resolves after the flush, and not before', async () => {
     const s = new FileSessionStore(options({ fsync: 'batched' }));
     assert.equal(s.whenDurable(), undefined, 'nothing recorded yet: nothing to wait for');

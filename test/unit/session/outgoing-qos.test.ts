@@ -3,8 +3,9 @@
 // window (MQTT 5.0 §4.9 flow control) and the offline queue.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConnectionError, PublishError, QueueFullError } from '../../../src/errors.js';
+import { ConnectionError, MessageExpiredError, PublishError, QueueFullError } from '../../../src/errors.js';
 import type { ProtocolVersion, PublishPacket } from '../../../src/packet/types.js';
+import type { StoredPublish } from '../../../src/session/store.js';
 import type { PublishResult } from '../../../src/session/types.js';
 import { ack, connackWith, Harness, message } from './harness.js';
 
@@ -296,5 +297,65 @@ describe('session engine: transport backpressure', () => {
     assert.deepEqual(h.sink.takeSummaries(), ['publish t/a q0'], 'the new connection takes messages at once');
     h.engine.transportDrained(h.now);
     assert.deepEqual(h.sink.takeSummaries(), [], 'a drain sends nothing by itself');
+  });
+});
+
+describe('session engine: queued messages that expire or are withdrawn', () => {
+  const expiring = (topic: string, qos: 0 | 1 | 2, seconds: number) => ({
+    ...message(topic, qos),
+    properties: { messageExpiryInterval: seconds },
+  });
+
+  test('expiry – a queued message goes out with its Message Expiry Interval less the time it waited', () => {
+    const h = new Harness();
+    h.publish('m', expiring('t/m', 1, 60));
+    h.advance(25_400);
+    h.connect();
+    const [p] = h.sink.takeSent() as PublishPacket[];
+    assert.equal(p?.properties?.messageExpiryInterval, 35, '60 s less 25 whole seconds waited');
+  });
+
+  test('expiry – a message whose interval passed while queued is dropped with MessageExpiredError, not sent', () => {
+    const h = new Harness();
+    h.publish('old', expiring('t/old', 1, 10));
+    h.publish('q0', expiring('t/q0', 0, 10));
+    h.publish('fresh', message('t/fresh', 1));
+    h.advance(10_000);
+    h.connect();
+    assert.deepEqual(h.sink.takeSummaries(), ['publish t/fresh q1 #1'], 'only the unexpired message is sent');
+    for (const token of ['old', 'q0']) {
+      const error = h.sink.settlement(token).error;
+      assert.ok(error instanceof MessageExpiredError, `${token}: MessageExpiredError, got ${error?.name}`);
+      assert.equal(error.expiryInterval, 10);
+    }
+    assert.deepEqual(
+      h.sink.failures.map((f) => f.message.topic),
+      ['t/old', 't/q0'],
+      'publishFailed names the expired messages',
+    );
+  });
+
+  test('withdraw – a queued message withdrawn by its publisher is never sent; one in flight is not taken back', () => {
+    const h = new Harness({ maxInflight: 1 });
+    h.connect();
+    const first = h.engine.publish(message('t/first', 1), 'first', h.now);
+    const second = h.engine.publish(message('t/second', 1), 'second', h.now);
+    const third = h.engine.publish(message('t/third', 1), 'third', h.now);
+    assert.deepEqual(h.sink.takeSummaries(), ['publish t/first q1 #1'], 'the window holds one');
+    h.engine.withdraw(first as StoredPublish); // already sent: stays
+    h.engine.withdraw(second as StoredPublish);
+    h.receive(ack('puback', 1));
+    assert.deepEqual(h.sink.takeSummaries(), ['publish t/third q1 #2'], 'the withdrawn message is skipped');
+    assert.equal(h.sink.settlement('first').error, undefined, 'the one in flight completes');
+    assert.equal(
+      h.sink.isSettled('second'),
+      false,
+      'the withdrawn one is settled by its abort, not by the engine',
+    );
+    assert.equal(h.sink.failures.length, 0, 'a withdrawal is not a failure');
+    assert.ok(third !== undefined);
+    h.receive(ack('puback', 2));
+    assert.equal(h.engine.pendingCount, 0, 'nothing is left');
+    assert.ok(h.sink.idles > 0, 'and the engine says so');
   });
 });
