@@ -136,6 +136,7 @@ export function createClient(url: string | NodeClientOptions, options?: NodeClie
     }
     if (a.username !== undefined) o.username ??= a.username;
     if (a.password !== undefined) o.password ??= a.password;
+    if (a.clientId !== undefined) o.clientId ??= a.clientId;
   }
   const p = port ?? (secure ? 8883 : 1883);
   if (!Number.isInteger(p) || p < 1 || p > 65_535)

@@ -26,6 +26,11 @@ export interface BrokerAddress {
   /** Set for `ws://` and `wss://`: MQTT over WebSocket, to `path` (with the query, if any). */
   websocket?: true;
   path?: string;
+  /**
+   * From `?clientId=` (as MQTT.js reads it) on a TCP, TLS or SRV URL: used when the options give no client id. On
+   * a WebSocket URL the query belongs to the HTTP request and is left in `path`.
+   */
+  clientId?: string;
   /** Set for `unix:///path/to/socket` (and `mqtt+unix:`): the Unix domain socket to connect to. */
   socketPath?: string;
 }
@@ -71,6 +76,15 @@ export function parseBrokerUrl(url: string): BrokerAddress {
   if (scheme.websocket === true) {
     address.websocket = true;
     address.path = (u.pathname === '' || u.pathname === '/' ? '/mqtt' : u.pathname) + u.search;
+    return address;
+  }
+  // No other parameter means anything here: refused rather than ignored, so a typo does not go unnoticed.
+  for (const [name, value] of u.searchParams) {
+    if (name !== 'clientId')
+      throw new InvalidArgumentError(
+        `unknown broker URL parameter ${name} (only clientId is read): ${redactUrl(url)}`,
+      );
+    address.clientId = value;
   }
   return address;
 }

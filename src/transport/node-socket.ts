@@ -25,6 +25,8 @@ export type SocketOptions = (
       host: string;
       port: number;
       localAddress?: string;
+      /** Bind the socket to this local port (paho's `bind_port`); a port in use fails the attempt. */
+      localPort?: number;
       proxy?: string | ProxyEndpoint;
       proxyTimeout?: number;
     }
@@ -40,9 +42,13 @@ let readBuffer: Uint8Array | undefined;
 /**
  * A transport factory for a TCP, TLS or Unix socket connection.
  *
- * @throws {InvalidArgumentError} for an invalid proxy URL, or a proxy together with `localAddress`.
+ * @throws {InvalidArgumentError} for an invalid proxy URL or local port, or a proxy together with `localAddress` or
+ *   `localPort`.
  */
 export function socketTransport(options: SocketOptions): TransportFactory {
+  const localPort = 'localPort' in options ? options.localPort : undefined;
+  if (localPort !== undefined && !(Number.isInteger(localPort) && localPort >= 1 && localPort <= 65_535))
+    throw new InvalidArgumentError(`localPort must be a port number (1-65535), got ${String(localPort)}`);
   if ('path' in options || options.proxy === undefined) {
     const where = 'path' in options ? options.path : `${options.host}:${options.port}`;
     return (handlers) => {
@@ -52,8 +58,8 @@ export function socketTransport(options: SocketOptions): TransportFactory {
       return new SocketTransport(socket, where, handlers, options.tls !== undefined);
     };
   }
-  if (options.localAddress !== undefined)
-    throw new InvalidArgumentError('the localAddress and proxy options exclude each other');
+  if (options.localAddress !== undefined || localPort !== undefined)
+    throw new InvalidArgumentError('the localAddress and localPort options exclude the proxy option');
   const proxy = typeof options.proxy === 'string' ? parseProxyUrl(options.proxy) : options.proxy;
   const { host, port, tls, proxyTimeout = 30_000 } = options;
   const settings = { host, port, proxy, proxyTimeout, ...(tls && { tls }) };

@@ -326,13 +326,25 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     assert.equal(fromOptions.connected, true, 'credentials from the options');
   });
 
-  it('mqttjs – query ?clientId= → not yet (clientId option)', T, () => {
-    const fromQuery = pool.add(createClient(`${mosquitto.url}/?clientId=from-the-url`));
-    assert.notEqual(fromQuery.clientId, 'from-the-url', 'the query is ignored');
-    assert.match(fromQuery.clientId, /^mqttkit_/, 'a generated identifier instead');
-    const fromOptions = pool.add(createClient(mosquitto.url, { clientId: 'from-the-options' }));
-    assert.equal(fromOptions.clientId, 'from-the-options', 'the clientId option');
-  });
+  it(
+    'mqttjs – query ?clientId= → clientId from the URL (the option wins; other parameters refused)',
+    T,
+    async () => {
+      const id = clientId('from-url');
+      const fromQuery = await pool.connect(`${mosquitto.url}/?clientId=${encodeURIComponent(id)}`);
+      assert.equal(fromQuery.clientId, id, 'the client id from the query');
+      assert.equal(fromQuery.connected, true, 'and the broker accepted it');
+      const both = pool.add(
+        createClient(`${mosquitto.url}/?clientId=from-the-url`, { clientId: 'from-the-options' }),
+      );
+      assert.equal(both.clientId, 'from-the-options', 'the clientId option wins over the URL');
+      assert.throws(
+        () => createClient(`${mosquitto.url}/?keepalive=30`),
+        /unknown broker URL parameter keepalive/,
+        'a parameter that means nothing here is refused, not ignored',
+      );
+    },
+  );
 
   it('mqttjs – servers → servers and serverOrder (or srv through DNS)', T, async () => {
     const [dead] = await freePorts(1);

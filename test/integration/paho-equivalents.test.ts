@@ -9,7 +9,7 @@
 // clients made per test and destroyed after it. No test waits for time to synchronise: orders come from the broker
 // (one publisher's messages stay in order), from awaiting acknowledgements, or from the client's own events.
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -584,6 +584,27 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
   });
 
   // --- connecting --------------------------------------------------------------------------------------------------
+
+  it('paho – bind_port → socketTransport({ localPort })', T, async () => {
+    const [localPort = 0] = await freePorts(1);
+    const transport = socketTransport({
+      host: mosquitto.broker.host,
+      port: mosquitto.broker.ports.tcp,
+      localAddress: '127.0.0.1',
+      localPort,
+    });
+    const c = await pool.connect({ transport, reconnect: false });
+    assert.equal(c.connected, true);
+    // The broker logs where each connection comes from ("New connection from 127.0.0.1:<port> …") on accepting it.
+    assert.ok(
+      readFileSync(mosquitto.broker.logPath, 'utf8').includes(`New connection from 127.0.0.1:${localPort} `),
+      `the broker saw the connection come from local port ${localPort}`,
+    );
+    assert.throws(
+      () => socketTransport({ host: 'h', port: 1, localPort: 70_000 }),
+      /localPort must be a port number/,
+    );
+  });
 
   it('paho – bind_address → socketTransport({ localAddress })', T, async () => {
     const transport = socketTransport({
