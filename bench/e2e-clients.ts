@@ -41,7 +41,15 @@ export interface BenchClient {
   end(): Promise<void>;
 }
 
-/** Connection settings common to every driver: MQTT 3.1.1, clean session, no silent reconnect. */
+/** The environment variable that makes the libraries speak MQTT 5 (`5`) instead of MQTT 3.1.1 (set by `--mqtt5`). */
+export const PROTOCOL_ENV = 'MQTTKIT_BENCH_PROTOCOL';
+
+/** The protocol version the libraries speak in this run (the floor client always speaks 3.1.1). */
+function benchProtocol(): 4 | 5 {
+  return process.env[PROTOCOL_ENV] === '5' ? 5 : 4;
+}
+
+/** Connection settings common to every driver: MQTT 3.1.1 (or 5), clean session, no silent reconnect. */
 export interface OpenOptions {
   keepAlive?: number;
 }
@@ -60,7 +68,7 @@ export async function load(lib: Lib): Promise<Connector> {
     return async (url, options = {}) => {
       // A window of WINDOW in the driver never exceeds maxInflight, so the client never queues.
       const client = await connect(url, {
-        protocolVersion: 4,
+        protocolVersion: benchProtocol(),
         keepAlive: options.keepAlive ?? 60,
         clean: true,
         reconnect: false,
@@ -89,7 +97,7 @@ export async function load(lib: Lib): Promise<Connector> {
   const mqtt = await import('mqtt');
   return async (url, options = {}) => {
     const client = await mqtt.connectAsync(url, {
-      protocolVersion: 4,
+      protocolVersion: benchProtocol(),
       keepalive: options.keepAlive ?? 60,
       clean: true,
       reconnectPeriod: 0,

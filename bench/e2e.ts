@@ -6,6 +6,7 @@
  *   npm run bench -- --quick            short run, for smoke tests; its figures are rough
  *   npm run bench -- --json             the last line of stdout is one JSON object with every figure
  *   npm run bench -- --rounds=N         rounds of the throughput and latency cases (default 5; medians reported)
+ *   npm run bench -- --mqtt5            both libraries speak MQTT 5 instead of 3.1.1 (the floor client stays 3.1.1)
  *   npm run bench -- --cpu-prof=DIR     a V8 CPU profile of every publisher and subscriber process, in
  *                                       DIR/<lib>-<role>-qos<n>-r<round>/ (open it in Chrome DevTools)
  *
@@ -49,7 +50,7 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { type Broker, startBroker } from '../test/helpers/mosquitto.js';
 import { freePorts, waitForPorts } from '../test/helpers/ports.js';
-import { LIBS, type Lib, type QoS } from './e2e-clients.js';
+import { LIBS, type Lib, PROTOCOL_ENV, type QoS } from './e2e-clients.js';
 import type { IdleReport } from './e2e-idle.js';
 import type { LatencyReport } from './e2e-latency.js';
 import type { PublisherReport } from './e2e-publisher.js';
@@ -61,7 +62,7 @@ const ROOT = resolve(BENCH_DIR, '..');
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
-const USAGE = 'usage: node --import tsx bench/e2e.ts [--quick] [--json] [--rounds=N] [--cpu-prof=DIR]';
+const USAGE = 'usage: node --import tsx bench/e2e.ts [--quick] [--json] [--mqtt5] [--rounds=N] [--cpu-prof=DIR]';
 let QUICK = false;
 let JSON_OUT = false;
 let roundsArg: number | undefined;
@@ -69,6 +70,8 @@ let cpuProfDir: string | undefined;
 for (const a of process.argv.slice(2)) {
   if (a === '--quick') QUICK = true;
   else if (a === '--json') JSON_OUT = true;
+  // The driver processes inherit the environment: bench/e2e-clients.ts reads the version from it.
+  else if (a === '--mqtt5') process.env[PROTOCOL_ENV] = '5';
   else if (a.startsWith('--rounds=') && /^[1-9]\d*$/.test(a.slice(9))) roundsArg = Number(a.slice(9));
   else if (a.startsWith('--cpu-prof=') && a.length > 11) cpuProfDir = resolve(a.slice(11));
   else {
@@ -521,7 +524,7 @@ function table(samples: Samples, idleCount: number): string {
   const runs = ROUNDS > 1 ? `medians of ${ROUNDS} rounds; ` : '';
   out.push(
     '',
-    `MQTT 3.1.1, 64-byte payloads; ${runs}${COUNT[0]} / ${COUNT[1]} / ${COUNT[2]} messages at QoS 0 / 1 / 2;` +
+    `${process.env[PROTOCOL_ENV] === '5' ? 'MQTT 5' : 'MQTT 3.1.1'}, 64-byte payloads; ${runs}${COUNT[0]} / ${COUNT[1]} / ${COUNT[2]} messages at QoS 0 / 1 / 2;` +
       ` at most 300 unacknowledged; each library publishes to and receives from the floor client;` +
       ` floor: a raw-socket client doing the least MQTT work (bench/e2e-floor.ts); latency over ${LATENCY_COUNT} round trips after ${LATENCY_WARMUP};` +
       ` memory over ${idleCount} idle connections.`,

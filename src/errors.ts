@@ -96,10 +96,11 @@ export class ClientClosedError extends MqttError {
 
 /** The offline / in-flight queue is full (`maxQueued`); the message was not accepted. */
 export class QueueFullError extends MqttError {
-  constructor(limit: number) {
+  /** @param unit - which bound was reached: `maxQueued` (messages) or `maxQueuedBytes` (bytes). */
+  constructor(limit: number, unit: 'messages' | 'bytes' = 'messages') {
     super(
       'MQTT_ERR_QUEUE_FULL',
-      `the outgoing queue is full (${limit} messages); the message was not queued`,
+      `the outgoing queue is full (${limit} ${unit}); the message was not queued`,
     );
   }
 }

@@ -8,7 +8,13 @@
 /** Listener functions by event name. */
 export type EventMap = { [event: string]: (...args: never[]) => void };
 
-/** Typed `on` / `off` / `once` / `emit`. A listener that throws does not stop the others; its error is reported. */
+// What `once` registers: the wrapper remembers the listener it runs, so that `off(event, listener)` finds it.
+type OnceWrapper = ((...args: never[]) => void) & { listener?: unknown };
+
+/**
+ * Typed `on` / `off` / `once` / `emit`, with `listenerCount` and `removeAllListeners`. A listener that throws does
+ * not stop the others; its error is reported.
+ */
 export class Emitter<E extends EventMap> {
   // Created on the first `on`: an idle client with no listeners should cost as little memory as possible.
   private listeners: Map<keyof E, Set<E[keyof E]>> | undefined;
@@ -25,10 +31,29 @@ export class Emitter<E extends EventMap> {
     return this;
   }
 
-  /** Removes a listener. */
+  /** Removes a listener (also one added with `once` that has not run yet). */
   off<K extends keyof E>(event: K, listener: E[K]): this {
-    this.listeners?.get(event)?.delete(listener);
+    const set = this.listeners?.get(event);
+    if (set === undefined || set.delete(listener)) return this;
+    for (const l of set) {
+      if ((l as OnceWrapper).listener === listener) {
+        set.delete(l);
+        break;
+      }
+    }
     return this;
+  }
+
+  /** Removes every listener of `event`, or of every event. */
+  removeAllListeners(event?: keyof E): this {
+    if (event === undefined) this.listeners?.clear();
+    else this.listeners?.delete(event);
+    return this;
+  }
+
+  /** How many listeners `event` has. */
+  listenerCount(event: keyof E): number {
+    return this.listeners?.get(event)?.size ?? 0;
   }
 
   /** Adds a listener that runs once. */
@@ -36,7 +61,8 @@ export class Emitter<E extends EventMap> {
     const wrapper = ((...args: Parameters<E[K]>) => {
       this.off(event, wrapper);
       (listener as (...a: Parameters<E[K]>) => void)(...args);
-    }) as E[K];
+    }) as E[K] & OnceWrapper;
+    wrapper.listener = listener;
     return this.on(event, wrapper);
   }
 

@@ -63,6 +63,11 @@ export interface ClientOptions {
   maxInflight?: number;
   /** Most messages waiting to be sent (default 10,000). */
   maxQueued?: number;
+  /**
+   * Most bytes of payload and topic waiting to be sent (default 128 MiB): with large messages, the count alone
+   * would let the queue grow without bound. A message is always taken into an empty queue, whatever its size.
+   */
+  maxQueuedBytes?: number;
   /** Queue QoS 0 messages while offline (default true). */
   queueQoS0?: boolean;
   /** Subscribe again after the broker lost the session (default true). */
@@ -215,6 +220,7 @@ export function engineOptions(o: ClientOptions): EngineOptions {
     properties,
     maxInflight: Math.max(1, positiveInt(o.maxInflight, 100, 'maxInflight', 65_535)),
     maxQueued: positiveInt(o.maxQueued, 10_000, 'maxQueued'),
+    maxQueuedBytes: positiveInt(o.maxQueuedBytes, 128 * 1024 * 1024, 'maxQueuedBytes'),
     queueQoS0: o.queueQoS0 ?? true,
     resubscribe: o.resubscribe ?? true,
     resendOnSessionLost: o.resendOnSessionLost ?? true,

@@ -261,6 +261,9 @@ export class FileSessionStore implements SessionStore {
   get queueLength(): number {
     return this.mem.queueLength;
   }
+  get queueBytes(): number {
+    return this.mem.queueBytes;
+  }
   /**
    * Records a new message (or, with `front`, one of the session's own put back at the head).
    *
@@ -292,6 +295,14 @@ export class FileSessionStore implements SessionStore {
       this.dequeued.push(entry);
     }
     return entry;
+  }
+
+  /** Removes a queued message, recording that at once (it will never be in flight). */
+  remove(entry: StoredPublish): boolean {
+    if (!this.mem.remove(entry)) return false;
+    this.write({ kind: 'dequeue', seq: entry.seq }, false);
+    this.liveEstimate = Math.max(0, this.liveEstimate - weight(entry));
+    return true;
   }
 
   hasIncoming(packetId: number): boolean {

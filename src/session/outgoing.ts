@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { ConnectionError, MessageExpiredError, PublishError, QueueFullError } from '../errors.js';
+import {
+  ConnectionError,
+  InvalidArgumentError,
+  MessageExpiredError,
+  PublishError,
+  QueueFullError,
+} from '../errors.js';
 import { PacketTooLargeError } from '../packet/errors.js';
 import { publishPacketSize } from '../packet/publish.js';
 import { ReasonCode } from '../packet/reason-codes.js';
@@ -18,7 +24,7 @@ import type {
   PubrecPacket,
 } from '../packet/types.js';
 import { type BrokerLimits, publishRefusal } from './broker-limits.js';
-import type { OutgoingMessage, SessionStore, StoredPublish } from './store.js';
+import { type OutgoingMessage, queuedSize, type SessionStore, type StoredPublish } from './store.js';
 import { type AliasChoice, OutboundAliases } from './topic-aliases.js';
 import type { EngineOptions, PublishResult } from './types.js';
 
@@ -109,6 +115,12 @@ export class Outgoing<T> {
     }
     if (this.store.queueLength >= this.options.maxQueued) {
       this.refuseOrSettle(message, token, new QueueFullError(this.options.maxQueued));
+      return undefined;
+    }
+    const bytes = this.store.queueBytes;
+    // A message always fits an empty queue: the bound is on what piles up, not on the size of one message.
+    if (bytes !== undefined && bytes > 0 && bytes + queuedSize(message) > this.options.maxQueuedBytes) {
+      this.refuseOrSettle(message, token, new QueueFullError(this.options.maxQueuedBytes, 'bytes'));
       return undefined;
     }
     const entry: StoredPublish = {
@@ -222,7 +234,13 @@ export class Outgoing<T> {
    * reaches the head, never sent. One already sent cannot be taken back from the broker.
    */
   withdraw(entry: StoredPublish): void {
-    if (entry.stage === 'queued') entry.withdrawn = true;
+    if (entry.stage !== 'queued' || entry.packetId !== 0) return;
+    if (this.store.remove?.(entry) === true) {
+      this.tokens.delete(entry.seq);
+      if (this.store.queueLength === 0 && this.store.inflightCount === 0) this.host.idle();
+      return;
+    }
+    entry.withdrawn = true;
   }
 
   /** The transport's send buffer has room again: sends what waited for it. */
@@ -241,21 +259,23 @@ export class Outgoing<T> {
     if (this.resendAt < this.resend.length) return;
     for (let head = this.store.peek(); head !== undefined && this.host.writable(); head = this.store.peek()) {
       if (head.withdrawn === true || this.remainingExpiry(head) === 0) {
-        this.store.dequeue();
+        this.discard(head);
         this.drop(head);
         continue;
       }
       if (head.message.qos === 0) {
-        this.store.dequeue();
         const refusal = this.refusal(head.message);
-        if (refusal === undefined) this.host.send(this.toPacket(head.message, 0, false, head));
+        if (refusal === undefined) {
+          this.store.dequeue();
+          this.host.send(this.toPacket(head.message, 0, false, head));
+        } else this.discard(head);
         this.settle(head, refusal, refusal === undefined ? QOS0_RESULT : undefined);
         continue;
       }
       if (this.sent.size >= window) return;
       const refusal = this.refusal(head.message);
       if (refusal !== undefined) {
-        this.store.dequeue();
+        this.discard(head);
         this.settle(head, refusal, undefined);
         continue;
       }
@@ -316,6 +336,12 @@ export class Outgoing<T> {
     if (this.store.queueLength === 0 && this.store.inflightCount === 0) this.host.idle();
   }
 
+  // Takes the head of the queue out for good (it will not be sent): removed, so that a durable store records that
+  // at once, rather than dequeued, which it takes for a message about to go in flight.
+  private discard(head: StoredPublish): void {
+    if (this.store.remove?.(head) !== true) this.store.dequeue();
+  }
+
   // A withdrawn message goes without a word (its promise was rejected with the abort's reason); an expired one
   // fails with MessageExpiredError.
   private drop(entry: StoredPublish): void {
@@ -347,6 +373,13 @@ export class Outgoing<T> {
   // queued offline, kept in a durable store, or sent after a failover was checked against another broker, or none.
   private refusal(m: OutgoingMessage): Error | undefined {
     const limits = this.host.brokerLimits;
+    const version = this.host.version();
+    // Queued with MQTT 5 properties before the connection fell back to MQTT 3.1.1 (or by an MQTT 5 run of a
+    // durable store): they cannot go, and dropping them unseen would lose what they say.
+    if (version !== 5 && m.properties !== undefined && Object.keys(m.properties).length > 0)
+      return new InvalidArgumentError(
+        `publish properties need MQTT 5; this connection speaks MQTT ${version === 4 ? '3.1.1' : '3.1'}`,
+      );
     return publishRefusal(m.qos, m.retain, limits) ?? this.checkSize(m);
   }
 

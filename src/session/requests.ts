@@ -150,7 +150,9 @@ export class Requests<T> {
     try {
       encodeClientPacket(packet, this.host.version(), { maxPacketSize: limits.maximumPacketSize });
     } catch (e) {
-      if (e instanceof PacketTooLargeError) return e;
+      // Too large for this broker, or MQTT 5 options on a connection that fell back to MQTT 3.1.1 after the
+      // request was made.
+      if (e instanceof PacketTooLargeError || e instanceof InvalidArgumentError) return e;
       throw e;
     }
     return undefined;

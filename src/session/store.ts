@@ -65,12 +65,23 @@ export interface SessionStore {
   /** Messages waiting to be sent, oldest first. */
   queued(): IterableIterator<StoredPublish>;
   readonly queueLength: number;
+  /**
+   * Bytes of payload and topic in the queue (payload bytes plus topic length of each message), for the
+   * `maxQueuedBytes` bound; a store without it is bounded by count only.
+   */
+  readonly queueBytes?: number;
   /** Appends to the queue (or, with `front`, puts it first). */
   enqueue(entry: StoredPublish, front?: boolean): void;
   /** The oldest queued message, left in the queue. */
   peek(): StoredPublish | undefined;
   /** Removes and returns the oldest queued message. */
   dequeue(): StoredPublish | undefined;
+  /**
+   * Removes a queued message wherever it is in the queue: one the application withdrew, or one dropped instead of
+   * sent (expired, or refused by the broker's limits). Returns whether it was queued. A store without it keeps a
+   * withdrawn message until it reaches the head of the queue, where the engine drops it.
+   */
+  remove?(entry: StoredPublish): boolean;
 
   /** Packet identifiers of inbound QoS 2 messages delivered and awaiting PUBREL. */
   /** Whether an inbound QoS 2 message with this identifier awaits PUBREL. */
@@ -111,11 +122,17 @@ export interface SessionStore {
 const NO_IDS: ReadonlySet<number> = new Set();
 const NO_SUBSCRIPTIONS: ReadonlyMap<string, StoredSubscription> = new Map();
 
+/** What a queued message counts toward `maxQueuedBytes`: its payload and topic. */
+export function queuedSize(message: OutgoingMessage): number {
+  return message.payload.length + message.topic.length;
+}
+
 /** The default store: the session lives as long as the process. */
 export class MemorySessionStore implements SessionStore {
   private readonly inflightMap = new Map<number, StoredPublish>();
   private queue: StoredPublish[] = [];
   private queueHead = 0;
+  private bytes = 0;
   // Created on first use: a client that never receives QoS 2 or never subscribes should not pay for them.
   private incoming: Set<number> | undefined;
   private subs: Map<string, StoredSubscription> | undefined;
@@ -145,7 +162,11 @@ export class MemorySessionStore implements SessionStore {
   get queueLength(): number {
     return this.queue.length - this.queueHead;
   }
+  get queueBytes(): number {
+    return this.bytes;
+  }
   enqueue(entry: StoredPublish, front = false): void {
+    this.bytes += queuedSize(entry.message);
     if (!front) this.queue.push(entry);
     else if (this.queueHead > 0) this.queue[--this.queueHead] = entry;
     else this.queue.unshift(entry);
@@ -153,10 +174,19 @@ export class MemorySessionStore implements SessionStore {
   peek(): StoredPublish | undefined {
     return this.queue[this.queueHead];
   }
+  remove(entry: StoredPublish): boolean {
+    if (this.queue[this.queueHead] === entry) return this.dequeue() !== undefined;
+    const i = this.queue.indexOf(entry, this.queueHead);
+    if (i < 0) return false;
+    this.queue.splice(i, 1);
+    this.bytes -= queuedSize(entry.message);
+    return true;
+  }
   dequeue(): StoredPublish | undefined {
     if (this.queueHead >= this.queue.length) return undefined;
     const entry = this.queue[this.queueHead] as StoredPublish;
     this.queue[this.queueHead++] = undefined as unknown as StoredPublish;
+    this.bytes -= queuedSize(entry.message);
     // Compact now and then instead of shifting on every dequeue (Array#shift is O(n)).
     if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
       this.queue = this.queue.slice(this.queueHead);
@@ -211,6 +241,7 @@ export class MemorySessionStore implements SessionStore {
     this.inflightMap.clear();
     this.queue = [];
     this.queueHead = 0;
+    this.bytes = 0;
     this.incoming = undefined;
     this.subs = undefined;
   }

@@ -42,6 +42,8 @@ export interface EngineOptions {
   maxInflight: number;
   /** Most messages waiting in the queue (offline, or beyond the in-flight window). */
   maxQueued: number;
+  /** Most bytes of payload and topic waiting in the queue (a store without `queueBytes` is bounded by count only). */
+  maxQueuedBytes: number;
   /** Queue QoS 0 messages published while offline (otherwise they fail at once). */
   queueQoS0: boolean;
   /** Subscribe again to the client's subscriptions when the broker has lost the session. */

@@ -37,6 +37,11 @@ export type SocketOptions = (
 };
 
 const READ_BUFFER_SIZE = 64 * 1024;
+// Where a plain socket reports its send buffer full (Node's default is 16 KiB). Writes are corked for a tick, so
+// a burst of small publishes fills 16 KiB before a byte has left, and every burst would send the rest through
+// the session queue; 1 MiB (the WebSocket transport's mark too) still bounds the buffer. TLS sockets do not take
+// the option and keep Node's default.
+const WRITE_HIGH_WATER_MARK = 1024 * 1024;
 let readBuffer: Uint8Array | undefined;
 
 /**
@@ -95,6 +100,8 @@ function openSocket(options: SocketOptions, handlers: TransportHandlers): Socket
     const buffer = readBuffer;
     const socket = netConnect({
       ...endpoint,
+      // Taken by net.connect (it builds the Socket from these options), though not in its option types.
+      ...({ writableHighWaterMark: WRITE_HIGH_WATER_MARK } as object),
       onread: {
         buffer,
         callback: (n: number) => {

@@ -233,10 +233,10 @@ describe('client against a fake broker', () => {
           ),
         );
       }
-      // What the queue cannot hold is refused at once (the socket reports its buffer full after a write or two), so
-      // the refusals have settled by the next turn of the event loop.
+      // What the queue cannot hold is refused at once (the socket reports its buffer full at 1 MiB, about a hundred
+      // of these, all written in this one corked turn), so the refusals have settled by the next turn.
       await new Promise((resolve) => setImmediate(resolve));
-      assert.ok(refused >= 1_900, `most of 2,000 × 10 KB must be refused, not buffered: ${refused} refused`);
+      assert.ok(refused >= 1_500, `most of 2,000 × 10 KB must be refused, not buffered: ${refused} refused`);
       conn.resume();
       await Promise.all(settled);
       // Every message accepted (resolved) reaches the broker, in order.

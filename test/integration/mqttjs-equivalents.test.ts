@@ -1138,8 +1138,6 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
       'unsubscribeAsync',
       'endAsync',
       'removeListener',
-      'removeAllListeners',
-      'listenerCount',
       'prependListener',
     ];
     for (const name of missing) assert.equal(name in client, false, `client.${name} does not exist`);
@@ -1147,24 +1145,45 @@ describe('MQTT.js equivalents (docs/migrating-from-mqttjs.md)', () => {
     assert.equal('defaultId' in MqttClient, false, 'no MqttClient.defaultId (generateClientId instead)');
   });
 
-  it('mqttjs – EventEmitter API → on, off, once, hasListeners', T, async () => {
-    const [dead] = await freePorts(1);
-    const client = pool.add(createClient(`mqtt://127.0.0.1:${dead}`));
-    let errors = 0;
-    const onError = () => {
-      errors++;
-    };
-    client.on('error', onError);
-    assert.equal(client.hasListeners('error'), true, 'on() adds');
-    client.off('error', onError);
-    assert.equal(client.hasListeners('error'), false, 'off() removes');
-    const failed = new Promise((resolve) => client.once('connectFailure', resolve));
-    // No error listener, and nothing is thrown: the failure is the rejection.
-    await assert.rejects(client.connect(), ConnectionError);
-    assert.ok((await within(failed, 'once(connectFailure)')) instanceof ConnectionError, 'once() fired');
-    assert.equal(client.hasListeners('connectFailure'), false, 'and removed itself');
-    assert.equal(errors, 0, 'the removed listener was not called');
-  });
+  it(
+    'mqttjs – EventEmitter API → on, off, once, hasListeners, listenerCount, removeAllListeners',
+    T,
+    async () => {
+      const [dead] = await freePorts(1);
+      const client = pool.add(createClient(`mqtt://127.0.0.1:${dead}`));
+      let errors = 0;
+      const onError = () => {
+        errors++;
+      };
+      client.on('error', onError);
+      assert.equal(client.hasListeners('error'), true, 'on() adds');
+      client.off('error', onError);
+      assert.equal(client.hasListeners('error'), false, 'off() removes');
+      const failed = new Promise((resolve) => client.once('connectFailure', resolve));
+      // No error listener, and nothing is thrown: the failure is the rejection.
+      await assert.rejects(client.connect(), ConnectionError);
+      assert.ok((await within(failed, 'once(connectFailure)')) instanceof ConnectionError, 'once() fired');
+      assert.equal(client.hasListeners('connectFailure'), false, 'and removed itself');
+      assert.equal(errors, 0, 'the removed listener was not called');
+
+      const never = () => assert.fail('a listener removed before it ran');
+      client.once('close', never);
+      client.on('log', () => {});
+      client.on('log', () => {});
+      assert.equal(client.listenerCount('log'), 2, 'listenerCount counts');
+      client.off('close', never);
+      assert.equal(
+        client.listenerCount('close'),
+        0,
+        'off() also removes a once() listener by the function given',
+      );
+      client.removeAllListeners('log');
+      assert.equal(client.listenerCount('log'), 0, 'removeAllListeners(event)');
+      client.on('log', () => {}).on('message', () => {});
+      client.removeAllListeners();
+      assert.equal(client.listenerCount('log') + client.listenerCount('message'), 0, 'removeAllListeners()');
+    },
+  );
 
   it('mqttjs – message event with per-topic routing → addMessageHandler()', T, async () => {
     const client = await pool.connect(mosquitto.url);

@@ -48,6 +48,7 @@ function snapshot(s: SessionStore) {
   for (let id = 1; id <= 20; id++) if (s.hasIncoming(id)) incoming.push(id);
   return {
     queue: [...s.queued()].map(entry),
+    queueBytes: s.queueBytes,
     inflight: [...s.inflight()].map(entry),
     incoming,
     subscriptions: [...s.subscriptions()].sort((a, b) =>

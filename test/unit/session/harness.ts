@@ -13,7 +13,7 @@ import type {
   Subscription,
 } from '../../../src/packet/types.js';
 import { SessionEngine } from '../../../src/session/engine.js';
-import { MemorySessionStore, type OutgoingMessage } from '../../../src/session/store.js';
+import { MemorySessionStore, type OutgoingMessage, type SessionStore } from '../../../src/session/store.js';
 import type { AckResult, EngineOptions, EngineSink, PublishResult } from '../../../src/session/types.js';
 
 /** Tokens are plain strings naming the operation. */
@@ -143,6 +143,7 @@ export const DEFAULT_OPTIONS: EngineOptions = {
   keepAlive: 60,
   maxInflight: 10,
   maxQueued: 100,
+  maxQueuedBytes: 1024 * 1024,
   queueQoS0: true,
   resubscribe: true,
   resendOnSessionLost: true,
@@ -163,7 +164,7 @@ export class Harness {
 
   constructor(
     overrides: Partial<EngineOptions> = {},
-    readonly store: MemorySessionStore = new MemorySessionStore(),
+    readonly store: SessionStore = new MemorySessionStore(),
   ) {
     this.options = { ...DEFAULT_OPTIONS, ...overrides };
     this.engine = new SessionEngine<Token>(this.options, store, this.sink);

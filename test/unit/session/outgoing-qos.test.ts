@@ -3,7 +3,13 @@
 // window (MQTT 5.0 §4.9 flow control) and the offline queue.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ConnectionError, MessageExpiredError, PublishError, QueueFullError } from '../../../src/errors.js';
+import {
+  ConnectionError,
+  InvalidArgumentError,
+  MessageExpiredError,
+  PublishError,
+  QueueFullError,
+} from '../../../src/errors.js';
 import type { ProtocolVersion, PublishPacket } from '../../../src/packet/types.js';
 import type { StoredPublish } from '../../../src/session/store.js';
 import type { PublishResult } from '../../../src/session/types.js';
@@ -153,14 +159,20 @@ describe('session engine: outgoing QoS', () => {
     });
   }
 
-  test('outgoing – publication properties are sent in MQTT 5 and left out in MQTT 3.1.1', () => {
+  test('outgoing – publication properties are sent in MQTT 5, and refused (not dropped unseen) in MQTT 3.1.1', () => {
     for (const version of [5, 4] as ProtocolVersion[]) {
       const h = new Harness({ protocolVersion: version });
       h.connect();
       h.publish('m', { ...message('t', 1), properties: { contentType: 'text/plain' } });
-      const p = h.sink.takeSent()[0] as PublishPacket;
-      if (version === 5) assert.deepEqual(p.properties, { contentType: 'text/plain' });
-      else assert.equal(p.properties, undefined);
+      const p = h.sink.takeSent()[0] as PublishPacket | undefined;
+      if (version === 5) assert.deepEqual(p?.properties, { contentType: 'text/plain' });
+      else {
+        assert.equal(p, undefined, 'nothing is sent');
+        assert.ok(
+          h.sink.settlement('m').error instanceof InvalidArgumentError,
+          'the publication fails, typed',
+        );
+      }
     }
   });
 
@@ -357,5 +369,33 @@ describe('session engine: queued messages that expire or are withdrawn', () => {
     h.receive(ack('puback', 2));
     assert.equal(h.engine.pendingCount, 0, 'nothing is left');
     assert.ok(h.sink.idles > 0, 'and the engine says so');
+  });
+});
+
+describe('session engine: the queue is bounded in bytes too', () => {
+  const big = (topic: string, size: number) => ({ ...message(topic, 1), payload: new Uint8Array(size) });
+
+  test('queue bytes – past maxQueuedBytes a message is refused with QueueFullError; an empty queue takes any size', () => {
+    const h = new Harness({ maxQueuedBytes: 1_000 });
+    h.publish('huge', big('t/huge', 5_000)); // offline: queued, alone
+    h.publish('next', big('t/next', 10));
+    assert.ok(h.sink.settlement('next').error instanceof QueueFullError, 'nothing more fits behind it');
+    assert.match(h.sink.settlement('next').error?.message ?? '', /1000 bytes/, 'naming the bound reached');
+    h.connect();
+    h.receive(ack('puback', 1));
+    assert.equal(h.sink.settlement('huge').error, undefined, 'the large one went out');
+    h.drop();
+    h.publish('a', big('t/a', 400));
+    h.publish('b', big('t/b', 400));
+    h.publish('c', big('t/c', 400));
+    assert.equal(
+      h.store.queueLength,
+      2,
+      'two of 400 bytes (and their topics) fit in 1,000; the third does not',
+    );
+    assert.ok(h.sink.settlement('c').error instanceof QueueFullError);
+    assert.equal(h.store.queueBytes, 2 * (400 + 3), 'the store counts payload and topic bytes');
+    h.connect();
+    assert.equal(h.store.queueBytes, 0, 'and forgets them as they leave the queue');
   });
 });
