@@ -62,7 +62,8 @@ const ROOT = resolve(BENCH_DIR, '..');
 // ---------------------------------------------------------------------------------------------------------------
 // Options
 
-const USAGE = 'usage: node --import tsx bench/e2e.ts [--quick] [--json] [--mqtt5] [--rounds=N] [--cpu-prof=DIR]';
+const USAGE =
+  'usage: node --import tsx bench/e2e.ts [--quick] [--json] [--mqtt5] [--rounds=N] [--cpu-prof=DIR]';
 let QUICK = false;
 let JSON_OUT = false;
 let roundsArg: number | undefined;

@@ -98,10 +98,7 @@ export class ClientClosedError extends MqttError {
 export class QueueFullError extends MqttError {
   /** @param unit - which bound was reached: `maxQueued` (messages) or `maxQueuedBytes` (bytes). */
   constructor(limit: number, unit: 'messages' | 'bytes' = 'messages') {
-    super(
-      'MQTT_ERR_QUEUE_FULL',
-      `the outgoing queue is full (${limit} ${unit}); the message was not queued`,
-    );
+    super('MQTT_ERR_QUEUE_FULL', `the outgoing queue is full (${limit} ${unit}); the message was not queued`);
   }
 }
 
