@@ -5,15 +5,8 @@
  *
  * @module
  */
-import {
-  ConnectionError,
-  InvalidArgumentError,
-  MessageExpiredError,
-  PublishError,
-  QueueFullError,
-} from '../errors.js';
-import { PacketTooLargeError } from '../packet/errors.js';
-import { publishPacketSize } from '../packet/publish.js';
+import { ConnectionError, MessageExpiredError, PublishError, QueueFullError } from '../errors.js';
+import type { PacketTooLargeError } from '../packet/errors.js';
 import { ReasonCode } from '../packet/reason-codes.js';
 import type {
   Packet,
@@ -23,7 +16,8 @@ import type {
   PublishPacket,
   PubrecPacket,
 } from '../packet/types.js';
-import { type BrokerLimits, publishRefusal } from './broker-limits.js';
+import type { BrokerLimits } from './broker-limits.js';
+import { remainingExpiry, sendRefusal, tooLarge } from './send-checks.js';
 import { type OutgoingMessage, queuedSize, type SessionStore, type StoredPublish } from './store.js';
 import { type AliasChoice, OutboundAliases } from './topic-aliases.js';
 import type { EngineOptions, PublishResult } from './types.js';
@@ -258,7 +252,7 @@ export class Outgoing<T> {
     }
     if (this.resendAt < this.resend.length) return;
     for (let head = this.store.peek(); head !== undefined && this.host.writable(); head = this.store.peek()) {
-      if (head.withdrawn === true || this.remainingExpiry(head) === 0) {
+      if (head.withdrawn === true || remainingExpiry(head, this.host.clock()) === 0) {
         this.discard(head);
         this.drop(head);
         continue;
@@ -354,56 +348,24 @@ export class Outgoing<T> {
     if (this.store.queueLength === 0 && this.store.inflightCount === 0) this.host.idle();
   }
 
-  // The seconds left of a message's Message Expiry Interval (0: expired), counted from when it was handed over;
-  // undefined when it has none.
-  private remainingExpiry(entry: StoredPublish): number | undefined {
-    const interval = entry.message.properties?.messageExpiryInterval;
-    if (interval === undefined || entry.queuedAt === undefined) return interval;
-    const waited = Math.floor(Math.max(0, this.host.clock() - entry.queuedAt) / 1000);
-    return Math.max(0, interval - waited);
-  }
-
   // A message that never entered the session: a QoS 0 one sent at once (`error` undefined), or one refused.
   private refuseOrSettle(message: OutgoingMessage, token: T | undefined, error: Error | undefined): void {
     if (token !== undefined) this.host.settle(token, error, error === undefined ? QOS0_RESULT : undefined);
     if (error !== undefined) this.host.publishFailed(message, error);
   }
 
-  // Why the broker of this connection must not get this message, checked when it leaves the queue: a message
-  // queued offline, kept in a durable store, or sent after a failover was checked against another broker, or none.
+  // Why the broker of this connection must not get this message, checked as it leaves the queue.
   private refusal(m: OutgoingMessage): Error | undefined {
-    const limits = this.host.brokerLimits;
-    const version = this.host.version();
-    // Queued with MQTT 5 properties before the connection fell back to MQTT 3.1.1 (or by an MQTT 5 run of a
-    // durable store): they cannot go, and dropping them unseen would lose what they say.
-    if (version !== 5 && m.properties !== undefined && Object.keys(m.properties).length > 0)
-      return new InvalidArgumentError(
-        `publish properties need MQTT 5; this connection speaks MQTT ${version === 4 ? '3.1.1' : '3.1'}`,
-      );
-    return publishRefusal(m.qos, m.retain, limits) ?? this.checkSize(m);
+    return sendRefusal(m, this.host.version(), this.host.brokerLimits, this.aliasRoom());
   }
 
-  /**
-   * The error for a message whose PUBLISH would be larger than the broker's Maximum Packet Size: such a packet
-   * must never be sent ([MQTT-3.1.2-24]); the publication fails and the connection stays up. Measured with the
-   * full topic (and room for an automatic alias), which is never smaller than what is sent.
-   */
   private checkSize(m: OutgoingMessage): PacketTooLargeError | undefined {
-    const max = this.host.brokerLimits.maximumPacketSize;
-    if (m.properties === undefined && m.payload.length + 3 * m.topic.length + 16 <= max) return undefined;
-    const v = this.host.version();
-    const packet: PublishPacket = {
-      type: 'publish',
-      topic: m.topic,
-      payload: m.payload,
-      qos: m.qos,
-      retain: false,
-      dup: false,
-    };
-    if (m.properties !== undefined && v === 5) packet.properties = m.properties;
-    const size =
-      publishPacketSize(packet, v) + (this.options.autoTopicAlias && this.aliases.maximum > 0 ? 3 : 0);
-    return size > max ? new PacketTooLargeError(size, max, 'PUBLISH') : undefined;
+    return tooLarge(m, this.host.version(), this.host.brokerLimits.maximumPacketSize, this.aliasRoom());
+  }
+
+  // Whether an automatic topic alias may be added to what is sent (3 more bytes at most).
+  private aliasRoom(): boolean {
+    return this.options.autoTopicAlias && this.aliases.maximum > 0;
   }
 
   // `entry`: the message's session entry, when it has one — its Message Expiry Interval goes out less the time it
@@ -413,7 +375,7 @@ export class Outgoing<T> {
     if (m.qos > 0) p.packetId = packetId;
     if (this.host.version() !== 5) return p;
     let properties = m.properties;
-    const remaining = entry === undefined ? undefined : this.remainingExpiry(entry);
+    const remaining = entry === undefined ? undefined : remainingExpiry(entry, this.host.clock());
     if (properties !== undefined && remaining !== undefined && remaining !== properties.messageExpiryInterval)
       properties = { ...properties, messageExpiryInterval: Math.max(1, remaining) };
     if (properties !== undefined) p.properties = properties;
