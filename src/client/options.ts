@@ -46,6 +46,13 @@ export interface ClientOptions {
    * resume that session on every reconnect (paho's `MQTT_CLEAN_START_FIRST_ONLY`).
    */
   clean?: boolean | 'first';
+  /**
+   * Bridge mode (paho's `MQTT_BRIDGE`), with `protocolVersion` 3 or 4: the CONNECT marks the client as a bridge,
+   * and brokers that know the extension (Mosquitto, RSMB) send it none of its own publications and keep the retain
+   * flag as published, so that a bridge can subscribe to `#` without loops. MQTT 5 has `noLocal` and
+   * `retainAsPublished` for this.
+   */
+  bridge?: boolean;
   /** MQTT 5 Session Expiry Interval, seconds. */
   sessionExpiryInterval?: number;
   username?: string;
@@ -234,6 +241,15 @@ export function engineOptions(o: ClientOptions): EngineOptions {
       'pingTimeout',
     ),
   };
+  if (o.bridge !== undefined && typeof o.bridge !== 'boolean')
+    throw new InvalidArgumentError(`bridge must be true or false, got ${String(o.bridge)}`);
+  if (o.bridge === true) {
+    if (version !== 3 && version !== 4)
+      throw new InvalidArgumentError(
+        'bridge mode needs protocolVersion 3 or 4 (MQTT 5 has noLocal and retainAsPublished instead)',
+      );
+    e.bridge = true;
+  }
   if (o.clean === 'first') e.cleanFirstOnly = true;
   else if (o.clean !== undefined && typeof o.clean !== 'boolean')
     throw new InvalidArgumentError(`clean must be true, false or 'first', got ${String(o.clean)}`);

@@ -20,6 +20,8 @@ const CLEAN = 0x02;
 const RESERVED = 0x01;
 
 const UNSUPPORTED_PROTOCOL_VERSION = 0x84;
+// The top bit of the protocol level: a bridge, in the MQTT 3.1 / 3.1.1 bridge mode Mosquitto and RSMB know.
+const BRIDGE = 0x80;
 
 function protocolName(v: ProtocolVersion): string {
   return v === 3 ? 'MQIsdp' : 'MQTT';
@@ -37,6 +39,10 @@ export function encodeConnect(p: ConnectPacket, maxPacketSize: number): Uint8Arr
   checkVersion(v);
   checkInt(p.keepAlive, 0, 65_535, 'keepAlive');
   const v5 = v === 5;
+  if (v5 && p.bridge === true)
+    throw new InvalidArgumentError(
+      'bridge mode is for MQTT 3.1 and 3.1.1 (MQTT 5 has No Local and Retain As Published)',
+    );
   if (!v5 && p.properties !== undefined && Object.keys(p.properties).length > 0) {
     throw new InvalidArgumentError('CONNECT properties need MQTT 5');
   }
@@ -73,7 +79,7 @@ export function encodeConnect(p: ConnectPacket, maxPacketSize: number): Uint8Arr
 
   const w = WRITER.begin(size);
   w.string(protocolName(v), 'protocol name');
-  w.u8(v);
+  w.u8(p.bridge === true ? v | BRIDGE : v);
   let flags = p.clean ? CLEAN : 0;
   if (will !== undefined) flags |= WILL | (will.qos << 3) | (will.retain ? WILL_RETAIN : 0);
   if (p.username !== undefined) flags |= USERNAME;
@@ -103,7 +109,10 @@ export function decodeConnect(r: Reader): ConnectPacket {
   if (name !== 'MQTT' && name !== 'MQIsdp') {
     r.fail(UNSUPPORTED_PROTOCOL_VERSION, `unknown protocol name "${name}"`, nameAt);
   }
-  const level = r.u8('protocol level');
+  const levelByte = r.u8('protocol level');
+  // The top bit marks a bridge (MQTT 3.1 and 3.1.1 only).
+  const bridge = (levelByte & BRIDGE) !== 0 && (levelByte & ~BRIDGE) !== 5;
+  const level = bridge ? levelByte & ~BRIDGE : levelByte;
   if ((name === 'MQIsdp' && level !== 3) || (name === 'MQTT' && level !== 4 && level !== 5)) {
     r.fail(
       UNSUPPORTED_PROTOCOL_VERSION,
@@ -133,6 +142,7 @@ export function decodeConnect(r: Reader): ConnectPacket {
     clean: (flags & CLEAN) !== 0,
     keepAlive,
   };
+  if (bridge) packet.bridge = true;
   if (flags & WILL) packet.will = decodeWill(r, v, willQos as QoS, (flags & WILL_RETAIN) !== 0);
   // MQTT 3.1 (section 3.1, payload) lets the remaining length win over the user name and password flags: a flag
   // set with its field missing is valid there.

@@ -198,6 +198,13 @@ export interface ConnectPacket {
   password?: Uint8Array;
   will?: Will;
   properties?: ConnectProperties;
+  /**
+   * Bridge mode, MQTT 3.1 and 3.1.1 only: the protocol level goes with its top bit set (0x83, 0x84), a
+   * non-standard extension that Mosquitto and RSMB honour — the broker then sends the client none of its own
+   * publications and keeps the retain flag as published (what MQTT 5 asks for with No Local and Retain As
+   * Published).
+   */
+  bridge?: boolean;
 }
 
 /** CONNACK (type 2), server to client. */

@@ -26,6 +26,7 @@ export function connectPacket(
     clean,
     keepAlive: o.keepAlive,
   };
+  if (o.bridge === true) connect.bridge = true;
   if (o.username !== undefined) connect.username = o.username;
   if (o.password !== undefined) connect.password = o.password;
   if (o.will !== undefined) connect.will = version === 5 ? o.will : withoutProperties(o.will);

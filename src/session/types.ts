@@ -31,6 +31,8 @@ export interface EngineOptions {
   clean: boolean;
   /** With `clean`: only the first connection starts clean; reconnects resume the session. */
   cleanFirstOnly?: boolean;
+  /** MQTT 3.1 / 3.1.1 bridge mode (see ConnectPacket's `bridge`). */
+  bridge?: boolean;
   /** Requested keep-alive, seconds; 0 turns it off. */
   keepAlive: number;
   username?: string;

@@ -1596,6 +1596,43 @@ describe('paho-mqtt equivalents (docs/migrating-from-paho.md)', () => {
     );
   });
 
+  it('paho – enable_bridge_mode → bridge option (MQTT 3.1.1)', T, async () => {
+    const topic = `${fresh()}/bridge`;
+    const bridge = await pool.connect(mosquitto.url, { protocolVersion: 4, bridge: true, reconnect: false });
+    const plain = await pool.connect(mosquitto.url, { protocolVersion: 4, reconnect: false });
+    const viaBridge = await bridge.subscribe(`${topic}/#`, { qos: 1 });
+    const viaPlain = await plain.subscribe(`${topic}/#`, { qos: 1 });
+    // Each publishes once and waits for its PUBACK, so the broker has handled both before the third publishes.
+    await bridge.publish(`${topic}/from-bridge`, 'own', { qos: 1 });
+    await plain.publish(`${topic}/from-plain`, 'own', { qos: 1 });
+    const other = await pool.connect(mosquitto.url, { reconnect: false });
+    await other.publish(`${topic}/other`, 'live, retained', { qos: 1, retain: true });
+    const seenByBridge = await take(viaBridge, 2);
+    assert.deepEqual(
+      seenByBridge.map((m) => [m.topic.slice(topic.length + 1), m.retain]),
+      [
+        ['from-plain', false],
+        ['other', true],
+      ],
+      'the bridge never gets its own message back, and gets the retain flag as published',
+    );
+    const seenByPlain = await take(viaPlain, 3);
+    assert.deepEqual(
+      seenByPlain.map((m) => [m.topic.slice(topic.length + 1), m.retain]),
+      [
+        ['from-bridge', false],
+        ['from-plain', false],
+        ['other', false],
+      ],
+      'a plain client gets its own message, and a live message with retain cleared',
+    );
+    assert.throws(
+      () => createClient(mosquitto.url, { bridge: true }),
+      /bridge mode needs protocolVersion 3 or 4/,
+      'bridge mode is refused where MQTT 5 would be tried',
+    );
+  });
+
   it('paho – SubscribeOptions noLocal → subscribe noLocal option', T, async () => {
     const topic = `${fresh()}/no-local`;
     const c = await pool.connect(mosquitto.url, { protocolVersion: 5, reconnect: false });

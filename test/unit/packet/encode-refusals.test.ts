@@ -92,6 +92,17 @@ describe('encode refusals', () => {
   // PUBLISH topic names and flags (§3.3)
   // ---------------------------------------------------------------------------------------------------------------
 
+  it('encode – bridge mode in an MQTT 5 CONNECT (the extension is for 3.1 and 3.1.1)', () => {
+    const connect: ConnectPacket = {
+      type: 'connect',
+      protocolVersion: 5,
+      clientId: 'b',
+      clean: true,
+      keepAlive: 0,
+    };
+    refuses({ ...connect, bridge: true }, 5, /bridge mode is for MQTT 3\.1 and 3\.1\.1/, connect);
+  });
+
   it('encode – wildcard in a PUBLISH topic', () => {
     // [MQTT-3.3.2-2]: "The Topic Name in the PUBLISH Packet MUST NOT contain wildcard characters".
     for (const topic of ['a/+', 'a/#', '+', '#', 'a+b']) {
