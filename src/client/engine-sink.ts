@@ -63,8 +63,6 @@ export interface SinkHooks {
 /** The engine's sink, and the decoder in front of it. */
 export class ClientSink implements EngineSink<Deferred<unknown>> {
   private readonly decoder: StreamDecoder;
-  // Set while the transport's send buffer is over its high-water mark; QoS 0 publishes then resolve on drain.
-  private congested = false;
   private waitingForDrain: Deferred<unknown>[] = [];
   // What `end({ flush: true })` waits on: nothing left queued or in flight.
   private drained: Deferred<void> | undefined;
@@ -105,7 +103,6 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
 
   /** The transport drained its send buffer, or closed: QoS 0 publishes waiting for that are done. */
   releaseWaitingForDrain(): void {
-    this.congested = false;
     const waiting = this.waitingForDrain;
     this.waitingForDrain = [];
     for (const d of waiting) {
@@ -141,7 +138,6 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
     if (
       !t.write(encodeClientPacket(packet, version, { maxPacketSize: engine.brokerLimits.maximumPacketSize }))
     ) {
-      this.congested = true;
       engine.transportCongested();
     }
   }
@@ -170,7 +166,8 @@ export class ClientSink implements EngineSink<Deferred<unknown>> {
   ): void {
     if (error !== undefined) token.reject(error);
     else if (
-      this.congested &&
+      // The engine knows whether the transport's send buffer is full (it holds the queue meanwhile).
+      !this.host.engine.writable() &&
       (result as PublishResult | undefined)?.packetId === undefined &&
       token.kind === 'publish'
     ) {

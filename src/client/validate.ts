@@ -10,6 +10,7 @@ import { encodeClientPacket } from '../packet/encode.js';
 import { InvalidArgumentError } from '../packet/errors.js';
 import type { ProtocolVersion, QoS, Subscription, UnsubscribeProperties } from '../packet/types.js';
 import { type BrokerLimits, publishRefusal, subscriptionRefusal } from '../session/broker-limits.js';
+import { mqtt5PropertiesRefusal } from '../session/send-checks.js';
 import type { OutgoingMessage } from '../session/store.js';
 import { validateTopicFilter, validateTopicName } from '../topic.js';
 import type { PublishOptions, SubscribeOptions, SubscriptionRequest } from './events.js';
@@ -57,18 +58,10 @@ export function checkPublish(
   return message;
 }
 
-/**
- * Refuses MQTT 5 properties on a client that speaks MQTT 3.1 or 3.1.1 (fixed, or after `'auto'` fell back), whose
- * packets have no place for them: dropping them unseen would lose what the application meant (an expiry, a
- * response topic). An empty object passes.
- *
- * @throws {InvalidArgumentError}
- */
+/** Refuses MQTT 5 properties on an MQTT 3 client (see {@link mqtt5PropertiesRefusal}). @throws {InvalidArgumentError} */
 function onlyWithMqtt5(properties: object | undefined, version: ProtocolVersion, call: string): void {
-  if (version === 5 || properties === undefined || Object.keys(properties).length === 0) return;
-  throw new InvalidArgumentError(
-    `${call} properties need MQTT 5; this client speaks MQTT ${version === 4 ? '3.1.1' : '3.1'}`,
-  );
+  const refusal = mqtt5PropertiesRefusal(properties, version, call);
+  if (refusal !== undefined) throw refusal;
 }
 
 /** What {@link aliasTarget} reads of the session engine. */

@@ -20,7 +20,7 @@ import {
 } from '../session/store.js';
 import { acquireLock, type HeldLock, LOCK_REFRESH_MS, LockHeldError } from './lock.js';
 import { readLog } from './read-log.js';
-import { entryRecords, type LogRecord } from './records.js';
+import { enqueueRecord, entryRecords, type LogRecord } from './records.js';
 import { type FsyncPolicy, SessionLog } from './session-log.js';
 import { storeError } from './store-error.js';
 
@@ -273,9 +273,7 @@ export class FileSessionStore implements SessionStore {
   enqueue(entry: StoredPublish, front?: boolean): void {
     const isNew = front !== true;
     if (isNew && this.closed) throw new SessionStoreError('the session store is closed', { path: this.path });
-    const record: LogRecord = { kind: 'enqueue', seq: entry.seq, front: !isNew, message: entry.message };
-    if (entry.queuedAt !== undefined) record.queuedAt = entry.queuedAt;
-    this.write(record, isNew);
+    this.write(enqueueRecord(entry, !isNew), isNew);
     this.liveEstimate += weight(entry);
     this.mem.enqueue(entry, front);
   }

@@ -247,11 +247,16 @@ export function decodeRecord(body: Uint8Array): LogRecord {
   }
 }
 
+/** The record that puts `entry` in the queue (at its end, or with `front` at its head). */
+export function enqueueRecord(entry: StoredPublish, front: boolean): LogRecord {
+  const record: LogRecord = { kind: 'enqueue', seq: entry.seq, front, message: entry.message };
+  if (entry.queuedAt !== undefined) record.queuedAt = entry.queuedAt;
+  return record;
+}
+
 /** The records that rebuild `entry` (a queued or in-flight message) from nothing. */
 export function entryRecords(entry: StoredPublish): LogRecord[] {
-  const enqueue: LogRecord = { kind: 'enqueue', seq: entry.seq, front: false, message: entry.message };
-  if (entry.queuedAt !== undefined) enqueue.queuedAt = entry.queuedAt;
-  const records: LogRecord[] = [enqueue];
+  const records: LogRecord[] = [enqueueRecord(entry, false)];
   if (entry.packetId > 0 && entry.stage !== 'queued') {
     records.push({
       kind: 'inflight',

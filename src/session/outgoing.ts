@@ -231,7 +231,7 @@ export class Outgoing<T> {
     if (entry.stage !== 'queued' || entry.packetId !== 0) return;
     if (this.store.remove?.(entry) === true) {
       this.tokens.delete(entry.seq);
-      if (this.store.queueLength === 0 && this.store.inflightCount === 0) this.host.idle();
+      this.idleIfEmpty();
       return;
     }
     entry.withdrawn = true;
@@ -327,7 +327,7 @@ export class Outgoing<T> {
       this.host.publishedWithoutToken(entry.message, res);
     }
     if (error !== undefined) this.host.publishFailed(entry.message, error);
-    if (this.store.queueLength === 0 && this.store.inflightCount === 0) this.host.idle();
+    this.idleIfEmpty();
   }
 
   // Takes the head of the queue out for good (it will not be sent): removed, so that a durable store records that
@@ -345,6 +345,11 @@ export class Outgoing<T> {
       return;
     }
     this.tokens.delete(entry.seq);
+    this.idleIfEmpty();
+  }
+
+  // Tells the host when nothing is queued or in flight any more (what `end({ flush: true })` waits for).
+  private idleIfEmpty(): void {
     if (this.store.queueLength === 0 && this.store.inflightCount === 0) this.host.idle();
   }
 

@@ -51,11 +51,27 @@ export function sendRefusal(
   limits: Readonly<BrokerLimits>,
   aliasRoom: boolean,
 ): Error | undefined {
-  if (version !== 5 && m.properties !== undefined && Object.keys(m.properties).length > 0)
-    return new InvalidArgumentError(
-      `publish properties need MQTT 5; this connection speaks MQTT ${version === 4 ? '3.1.1' : '3.1'}`,
-    );
-  return publishRefusal(m.qos, m.retain, limits) ?? tooLarge(m, version, limits.maximumPacketSize, aliasRoom);
+  return (
+    mqtt5PropertiesRefusal(m.properties, version, 'publish') ??
+    publishRefusal(m.qos, m.retain, limits) ??
+    tooLarge(m, version, limits.maximumPacketSize, aliasRoom)
+  );
+}
+
+/**
+ * Why MQTT 5 properties cannot go with a `call` on a client that speaks MQTT 3.1 or 3.1.1 (fixed, or after
+ * `'auto'` fell back), whose packets have no place for them — dropping them unseen would lose what the application
+ * meant (an expiry, a response topic) — or undefined. An empty object passes.
+ */
+export function mqtt5PropertiesRefusal(
+  properties: object | undefined,
+  version: ProtocolVersion,
+  call: string,
+): InvalidArgumentError | undefined {
+  if (version === 5 || properties === undefined || Object.keys(properties).length === 0) return undefined;
+  return new InvalidArgumentError(
+    `${call} properties need MQTT 5; this client speaks MQTT ${version === 4 ? '3.1.1' : '3.1'}`,
+  );
 }
 
 /**
