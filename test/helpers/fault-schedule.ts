@@ -28,6 +28,7 @@
  * @module
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { within } from './clients.js';
 import type { FaultProxy } from './fault-proxy.js';
 import type { Broker } from './mosquitto.js';
 import { seededRandom } from './seeded-random.js';
@@ -243,7 +244,7 @@ export class FaultInjector {
       this.resetLinks();
     }
     proxy.restore();
-    await bounded(
+    await within(
       this.subject.allConnected(),
       `seed ${this.options.seed}: after the last fault, every client connected again`,
       this.recoverMs,
@@ -302,19 +303,6 @@ export class FaultInjector {
   }
 
   private bounded<T>(promise: Promise<T>, fault: Fault, what: string, ms: number): Promise<T> {
-    return bounded(promise, `seed ${this.options.seed}, fault #${fault.index} (${fault.kind}): ${what}`, ms);
-  }
-}
-
-/** Bounds `promise` by `ms`, rejecting with an error naming `what`. */
-async function bounded<T>(promise: Promise<T>, what: string, ms: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
+    return within(promise, `seed ${this.options.seed}, fault #${fault.index} (${fault.kind}): ${what}`, ms);
   }
 }
